@@ -1,0 +1,7 @@
+"""``python -m sk_metameta`` runs the command line."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())
