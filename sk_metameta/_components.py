@@ -1,4 +1,4 @@
-"""Turn a component parameter (registered name, instance, class or callable) into a component."""
+"""Turn a component parameter (name, instance, class or callable) into a component."""
 
 from __future__ import annotations
 

@@ -176,7 +176,8 @@ class TaskIndex:
         a = np.asarray(a, dtype=float)
         if a.shape[0] != self.n_samples:
             raise ValueError(
-                f"expected {self.n_samples} rows (one per task label), got {a.shape[0]}."
+                f"expected {self.n_samples} rows (one per task label), "
+                f"got {a.shape[0]}."
             )
         return a[self.order], self.offsets[:-1]
 

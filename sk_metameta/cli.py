@@ -20,7 +20,10 @@ def _cmd_plugins(args: argparse.Namespace) -> int:
     header = ("kind", "name", "plugin", "provider", "summary")
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(4)]
     for row in [header, *rows]:
-        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)), row[4])
+        print(
+            "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)),
+            row[4],
+        )
     others = [p for p in iter_plugin_info(registry) if p.status != "loaded"]
     for p in others:
         detail = f": {p.detail}" if p.detail else ""
