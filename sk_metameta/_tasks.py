@@ -35,6 +35,17 @@ def _as_label_array(tasks, name: str = "tasks") -> np.ndarray:
     """Convert a 1-D array-like of hashable labels to a numpy array."""
     if hasattr(tasks, "to_numpy"):  # pandas Series / Index
         tasks = tasks.to_numpy()
+    if not isinstance(tasks, np.ndarray):
+        # np.asarray(["a", 1]) silently gives ["a", "1"]: check the kinds first
+        tasks = np.asarray(tasks, dtype=object)
+        if tasks.ndim == 1:
+            kinds = set(map(type, tasks.tolist()))
+            if kinds and kinds <= {str, np.str_}:
+                tasks = tasks.astype(str)
+            elif kinds and all(issubclass(k, numbers.Integral) for k in kinds):
+                tasks = tasks.astype(np.int64)
+            elif kinds and all(issubclass(k, numbers.Real) for k in kinds):
+                tasks = tasks.astype(float)
     values = np.asarray(tasks)
     if values.ndim == 2 and 1 in values.shape:
         values = values.ravel()
@@ -156,12 +167,18 @@ class TaskIndex:
         values = _as_label_array(tasks)
         if values.shape[0] == 0:
             return np.empty(0, dtype=np.intp)
+        fitted_str = self.labels.dtype.kind in "USO"
+        if fitted_str != (values.dtype.kind in "USO"):
+            raise ValueError(
+                "tasks must be labels of the same kind as at fit time "
+                f"({self.labels.dtype}); got {values.dtype}."
+            )
         try:
             pos = np.searchsorted(self.labels, values)
         except TypeError as exc:
             raise ValueError(
-                "tasks at predict time must be labels of the same kind as at fit "
-                f"time ({self.labels.dtype}); got {values.dtype}."
+                "tasks must be labels of the same kind as at fit time "
+                f"({self.labels.dtype}); got {values.dtype}."
             ) from exc
         pos = np.clip(pos, 0, max(self.n_tasks - 1, 0))
         found = self.labels[pos] == values
@@ -287,7 +304,7 @@ def check_tasks(
     if min_rows > 1 and index.counts.min(initial=min_rows) < min_rows:
         small = np.flatnonzero(index.counts < min_rows)
         names = ", ".join(
-            f"{index.labels[i]!r} ({index.counts[i]} rows)" for i in small[:5]
+            f"{index.labels[i].item()!r} ({index.counts[i]} rows)" for i in small[:5]
         )
         more = f" and {small.size - 5} more" if small.size > 5 else ""
         raise ValueError(
