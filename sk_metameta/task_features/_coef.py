@@ -1,0 +1,182 @@
+"""Model-based task features: the coefficients of a ridge regression per task."""
+
+from __future__ import annotations
+
+from numbers import Real
+from typing import ClassVar
+
+import numpy as np
+
+from .._tasks import TaskIndex
+from ._segments import (
+    check_nonempty,
+    check_numeric_y,
+    expand,
+    pad_block,
+    segment_mean,
+    sort_rows,
+    task_blocks,
+)
+from .base import BaseTaskFeatures
+
+__all__ = ["CoefFeatures"]
+
+#: With ``alpha=0``, eigenvalues of a task's Gram matrix below this fraction of
+#: its largest are treated as zero (minimum-norm least squares).
+_PINV_RTOL = 1e-10
+
+
+def check_alpha(alpha, name: str, *, positive: bool = False) -> float:
+    """Validate a ridge strength: a finite number, ``> 0`` or ``>= 0``."""
+    ok = (
+        isinstance(alpha, Real)
+        and not isinstance(alpha, bool)
+        and np.isfinite(alpha)
+        and (alpha > 0 if positive else alpha >= 0)
+    )
+    if not ok:
+        bound = "positive" if positive else "non-negative"
+        raise ValueError(
+            f"task features {name!r}: alpha must be a {bound} finite number, got "
+            f"{alpha!r}."
+        )
+    return float(alpha)
+
+
+def centre_rows(A: np.ndarray, index: TaskIndex) -> tuple[np.ndarray, np.ndarray]:
+    """Rows in task order minus their task's mean; and the per-task means."""
+    mean = segment_mean(A, index)
+    return A - expand(mean, index), mean
+
+
+def task_gram(
+    Xs: np.ndarray, Ys: np.ndarray, index: TaskIndex
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-task ``X_t^T X_t`` and ``X_t^T Y_t`` of rows in task order.
+
+    Parameters
+    ----------
+    Xs : ndarray of shape (n_samples, n_features)
+        Rows in task order.
+    Ys : ndarray of shape (n_samples, n_targets)
+        Targets in task order.
+    index : TaskIndex
+        The grouping.
+
+    Returns
+    -------
+    gram : ndarray of shape (n_tasks, n_features, n_features)
+    cross : ndarray of shape (n_tasks, n_features, n_targets)
+    """
+    p, q = Xs.shape[1], Ys.shape[1]
+    gram = np.empty((index.n_tasks, p, p))
+    cross = np.empty((index.n_tasks, p, q))
+    for tasks, size in task_blocks(index.counts, lambda m: m * (p + q) + p * (p + q)):
+        (P, Q), _ = pad_block([Xs, Ys], index, tasks, size)
+        Pt = P.transpose(0, 2, 1)
+        gram[tasks] = Pt @ P
+        cross[tasks] = Pt @ Q
+    return gram, cross
+
+
+def ridge_solve(
+    gram: np.ndarray, cross: np.ndarray, alpha: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Solve ``(G_t + alpha I) W_t = C_t`` for every task at once.
+
+    Returns ``W`` of shape ``(n_tasks, n_features, n_targets)`` and the inverse
+    matrices ``(G_t + alpha I)^{-1}`` (the pseudo-inverse when ``alpha == 0``).
+    """
+    p = gram.shape[-1]
+    if alpha > 0:
+        inverse = np.linalg.inv(gram + alpha * np.eye(p))
+    else:
+        inverse = np.linalg.pinv(gram, rcond=_PINV_RTOL, hermitian=True)
+    return inverse @ cross, inverse
+
+
+class CoefFeatures(BaseTaskFeatures):
+    r"""Per-task ridge regression coefficients and intercept, in closed form.
+
+    A model-based description of each task: the linear model that best explains
+    its targets. Every task ``t`` gets the solution of
+
+    .. math::
+
+        \min_{w, b} \; \lVert y_t - X_t w - b \rVert_2^2
+        + \alpha \lVert w \rVert_2^2
+
+    (the intercept ``b`` is not penalised, as in :class:`sklearn.linear_model.Ridge`).
+    All tasks are solved at once: the per-task Gram matrices ``X_t^T X_t`` are
+    batched matrix products over blocks of tasks, then one batched solve of the
+    stacked ``(n_tasks, n_features, n_features)`` systems.
+
+    Parameters
+    ----------
+    alpha : float, default=1.0
+        Ridge strength, ``>= 0``. With ``alpha > 0`` every task is well-posed, even
+        one with fewer rows than features. With ``alpha = 0`` (ordinary least
+        squares) a task whose Gram matrix is singular gets the minimum-norm
+        solution (eigenvalues below ``1e-10`` times the largest are treated as 0).
+    fit_intercept : bool, default=True
+        Fit an unpenalised intercept ``b`` per task (by centring the task's rows)
+        and append it as the last feature. If False, ``b = 0``.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Number of columns of ``X`` seen during fit.
+
+    See Also
+    --------
+    sklearn.linear_model.Ridge : The same model, fitted on one dataset.
+    LandmarkFeatures : Cross-validated errors of cheap learners per task.
+
+    Notes
+    -----
+    ``y`` is treated as a number. The coefficients depend on the scale of the
+    columns of ``X`` (as the penalty does): standardise ``X`` first when columns
+    are in different units. Memory is bounded: tasks are processed in blocks of
+    similar size.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sk_metameta.task_features import CoefFeatures
+    >>> X = np.array([[0.0], [1.0], [2.0], [0.0], [1.0], [2.0]])
+    >>> y = np.array([1.0, 3.0, 5.0, 0.0, -1.0, -2.0])
+    >>> features = CoefFeatures(alpha=0.0)
+    >>> features.fit_transform(X, y, tasks=["a", "a", "a", "b", "b", "b"]).round(3)
+    array([[ 2.,  1.],
+           [-1.,  0.]])
+    >>> features.get_feature_names_out().tolist()
+    ['coef_x0', 'intercept']
+    """
+
+    name: ClassVar[str] = "coef"
+    summary: ClassVar[str] = "Per-task ridge coefficients and intercept (closed form)."
+    requires_y: ClassVar[bool] = True
+
+    def __init__(self, *, alpha=1.0, fit_intercept=True):
+        self.alpha = alpha
+        self.fit_intercept = fit_intercept
+
+    def _transform(self, X, y, index):
+        alpha = check_alpha(self.alpha, self.name)
+        check_nonempty(index, self.name)
+        y = check_numeric_y(y, self.name)
+        Xs = sort_rows(X, index)
+        ys = sort_rows(y, index)[:, None]
+        if self.fit_intercept:
+            Xs, x_mean = centre_rows(Xs, index)
+            ys, y_mean = centre_rows(ys, index)
+        gram, cross = task_gram(Xs, ys, index)
+        coef = ridge_solve(gram, cross, alpha)[0][:, :, 0]
+        if not self.fit_intercept:
+            return coef
+        intercept = y_mean[:, 0] - np.einsum("tp,tp->t", x_mean, coef)
+        return np.column_stack([coef, intercept])
+
+    def _feature_names(self, input_features):
+        names = [f"coef_{f}" for f in input_features]
+        return [*names, "intercept"] if self.fit_intercept else names
