@@ -263,9 +263,10 @@ def _run(args: argparse.Namespace) -> None:
         raise CommandError(f"{who} needs the target: name its column with --target.")
 
     task_labels, counts = np.unique(labels, return_counts=True)
+    shown = task_labels.tolist()  # plain int / str, for messages
     if task_labels.size < 2:
         raise CommandError(
-            f"column {args.tasks!r} holds a single task ({task_labels[0]!r}); task "
+            f"column {args.tasks!r} holds a single task ({shown[0]!r}); task "
             "distances need at least two tasks."
         )
     component = metric if extractor is None else extractor
@@ -276,7 +277,7 @@ def _run(args: argparse.Namespace) -> None:
     small = np.flatnonzero(counts < min_rows)
     if small.size:
         names = ", ".join(
-            f"{task_labels[i]!r} ({counts[i]} row{'s' if counts[i] > 1 else ''})"
+            f"{shown[i]!r} ({counts[i]} row{'s' if counts[i] > 1 else ''})"
             for i in small[:5]
         )
         more = f" and {small.size - 5} more" if small.size > 5 else ""
