@@ -1,6 +1,15 @@
 """Task metrics: distances between tasks, on task features or on samples."""
 
-from ._feature_metrics import EuclideanMetric
+from ._feature_metrics import (
+    AngularMetric,
+    ChebyshevMetric,
+    CosineMetric,
+    EuclideanMetric,
+    ManhattanMetric,
+    MinkowskiMetric,
+    StandardizedEuclideanMetric,
+)
+from ._sample_metrics import EnergyMetric, MMDMetric, SlicedWassersteinMetric
 from .base import (
     AXIOMS,
     DIVERGENCE,
@@ -15,7 +24,18 @@ from .base import (
 )
 
 #: Metric classes registered by the built-in plugin.
-BUILTIN_METRICS = [EuclideanMetric]
+BUILTIN_METRICS = [
+    EuclideanMetric,
+    ManhattanMetric,
+    ChebyshevMetric,
+    MinkowskiMetric,
+    CosineMetric,
+    AngularMetric,
+    StandardizedEuclideanMetric,
+    MMDMetric,
+    EnergyMetric,
+    SlicedWassersteinMetric,
+]
 
 __all__ = [
     "AXIOMS",
@@ -24,10 +44,19 @@ __all__ = [
     "METRIC",
     "PSEUDOMETRIC",
     "SEMIMETRIC",
+    "AngularMetric",
     "BaseTaskMetric",
     "CallableMetric",
+    "ChebyshevMetric",
+    "CosineMetric",
+    "EnergyMetric",
     "EuclideanMetric",
     "FeatureMetric",
+    "MMDMetric",
+    "ManhattanMetric",
+    "MinkowskiMetric",
     "SampleMetric",
+    "SlicedWassersteinMetric",
+    "StandardizedEuclideanMetric",
     "axiom_class",
 ]
