@@ -271,21 +271,23 @@ def _kernel_distances(
 
 
 def _median_gamma(X: np.ndarray, X_other: np.ndarray | None = None) -> float:
-    """``1 / (2 * median squared distance)`` between rows (a fixed-seed subsample)."""
+    """``1 / (2 * median squared distance)`` between distinct rows.
+
+    The distinct rows of ``X`` and ``X_other`` (sorted, so the result depends on
+    the set of rows only, not on their order or repetitions) are subsampled to
+    :data:`MEDIAN_HEURISTIC_ROWS` with a fixed seed when there are more.
+    """
     rows = X if X_other is None or X_other is X else np.vstack([X, X_other])
-    # Sort the rows first so that the subsample depends only on the set of rows,
-    # not on their order.
-    rows = rows[np.lexsort(rows.T[::-1])]
+    rows = np.unique(rows, axis=0)
     if rows.shape[0] > MEDIAN_HEURISTIC_ROWS:
         keep = np.random.default_rng(0).choice(
             rows.shape[0], MEDIAN_HEURISTIC_ROWS, replace=False
         )
         rows = rows[np.sort(keep)]
-    sq = pdist(rows, "sqeuclidean")
-    sq = sq[sq > 0]
-    if sq.size == 0:  # all rows equal: any width gives the same distances
+    if rows.shape[0] < 2:  # all rows equal: any width gives the same distances
         return 1.0
-    return float(0.5 / np.median(sq))
+    sq = pdist(rows, "sqeuclidean")
+    return float(0.5 / np.median(sq[sq > 0]))
 
 
 def _task_block_sums(index, Xs, transform, *, rows_per_block: int) -> np.ndarray:
@@ -327,9 +329,10 @@ class MMDMetric(SampleMetric):
     gamma : "median" or float, default="median"
         Kernel width :math:`\gamma > 0`. ``"median"`` is the median heuristic
         :math:`\gamma = 1 / (2 \sigma^2)`, :math:`\sigma^2` the median squared
-        distance between distinct rows of the tasks compared (``X`` and
-        ``X_other``), on a subsample of 1000 rows drawn with a fixed seed when
-        there are more. It is recomputed on every call; pass a float (for
+        distance between the distinct rows of the tasks compared (``X`` and
+        ``X_other``), on a subsample of 1000 of them drawn with a fixed seed
+        when there are more; it depends only on the set of rows, not on their
+        order or repetitions. It is recomputed on every call; pass a float (for
         instance :meth:`median_gamma` of the training rows) to keep one kernel
         across calls.
     method : {"exact", "random_features"}, default="exact"
@@ -388,9 +391,11 @@ class MMDMetric(SampleMetric):
     whose rounding is far below the Monte Carlo error of the approximation.
 
     Near zero the square root amplifies
-    rounding: distances between tasks with (almost) the same rows are accurate
-    to about ``1e-8``, and the distance of a task to itself in one call is set
-    to exactly ``0``.
+    rounding: a distance computed as the square root of a difference of sums of
+    order 1 is accurate to about ``1e-7`` (the square root of the rounding
+    error), so tasks with the same rows in different calls or in another order
+    may be ``1e-8``-``1e-7`` apart; the distance of a task to itself within one
+    call is exactly ``0``.
 
     References
     ----------
@@ -459,8 +464,8 @@ class MMDMetric(SampleMetric):
         -------
         gamma : float
             ``1 / (2 * median squared distance between distinct rows)``, on a
-            fixed-seed subsample of 1000 rows when there are more; ``1.0`` when
-            all rows are equal.
+            fixed-seed subsample of 1000 distinct rows when there are more;
+            ``1.0`` when all rows are equal.
 
         Examples
         --------
@@ -571,9 +576,14 @@ class EnergyMetric(SampleMetric):
     :math:`k(x, y) = \tfrac12 (\|x\| + \|y\| - \|x - y\|)` (times 2), and is
     computed by the same blocked sums as :class:`MMDMetric`, with distances
     :math:`\|x - y\| = (\|x\|^2 + \|y\|^2 - 2 x \cdot y)^{1/2}` from one matrix
-    product per block. That expansion loses digits for rows closer than about
-    ``1e-8`` times their norm (rows are centred first to limit it); the distance
-    of a row to itself is exactly ``0``.
+    product per block. That expansion loses all digits for rows closer than
+    about ``1e-8`` times their norm, so the rows are centred first and the
+    squared distances below ``1e-9`` times the squared norms are recomputed
+    from the rows themselves (usually a handful of near-duplicate rows). The
+    final square root still amplifies rounding: tasks with the same rows, in
+    another call or another order, may be up to about ``1e-7`` times the
+    typical row distance apart; a task is at exactly ``0`` from itself within
+    one call.
 
     References
     ----------
