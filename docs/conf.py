@@ -101,7 +101,6 @@ sphinx_gallery_conf = {
 # -- HTML ------------------------------------------------------------------------
 html_theme = "pydata_sphinx_theme"
 html_title = f"sk-metameta {release}"
-html_static_path = ["_static"]
 html_show_sourcelink = False
 html_theme_options = {
     "navigation_with_keys": False,
