@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
+from scipy import sparse
 from sklearn.base import BaseEstimator, clone, is_classifier
 from sklearn.metrics import (
     accuracy_score,
@@ -30,6 +31,8 @@ from sklearn.metrics import (
     roc_auc_score,
 )
 from sklearn.utils import check_random_state, get_tags
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, check_X_y, validate_data
 
 from ._tasks import check_tasks
@@ -50,7 +53,28 @@ def _copy_type_tags(tags, estimator):
     tags.classifier_tags = inner.classifier_tags
     tags.regressor_tags = inner.regressor_tags
     tags.target_tags.required = True
+    tags.input_tags.sparse = False
     return tags
+
+
+def _task_labels(tasks, n_samples: int) -> np.ndarray:
+    """Validated task labels; ``None`` means one task (label 0)."""
+    if tasks is None:
+        return np.zeros(n_samples, dtype=int)
+    index = check_tasks(tasks, n_samples)
+    return index.labels[index.codes]
+
+
+def _lookup(known: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Position of each of ``labels`` in the sorted ``known``, and whether found."""
+    try:
+        pos = np.clip(np.searchsorted(known, labels), 0, known.size - 1)
+    except TypeError as exc:
+        raise ValueError(
+            f"task labels at predict time ({labels.dtype}) are not of the kind seen "
+            f"in fit ({known.dtype})."
+        ) from exc
+    return pos, known[pos] == labels
 
 
 class PerTaskModel(BaseEstimator):
@@ -59,6 +83,7 @@ class PerTaskModel(BaseEstimator):
     The "target-only" baseline: no knowledge moves between tasks. A classifier
     task whose labelled rows hold a single class cannot be fitted; it predicts the
     Laplace-smoothed class frequencies of its rows, ``(n_c + 1) / (n + n_classes)``.
+    With ``tasks=None`` all rows are one task and the model is its estimator.
 
     Parameters
     ----------
@@ -68,7 +93,7 @@ class PerTaskModel(BaseEstimator):
     Attributes
     ----------
     tasks_ : ndarray of shape (n_tasks,)
-        Task labels seen in fit, sorted.
+        Task labels seen in fit, sorted (``[0]`` after a fit with ``tasks=None``).
     estimators_ : list of estimator objects or ndarray
         Fitted clone of each task (in the order of ``tasks_``), or, for a
         single-class classification task, its smoothed class probabilities.
@@ -103,7 +128,7 @@ class PerTaskModel(BaseEstimator):
     def __sklearn_tags__(self):
         return _copy_type_tags(super().__sklearn_tags__(), self.estimator)
 
-    def fit(self, X, y, *, tasks):
+    def fit(self, X, y, *, tasks=None):
         """Fit one clone of ``estimator`` per task.
 
         Parameters
@@ -112,8 +137,8 @@ class PerTaskModel(BaseEstimator):
             Rows of all tasks.
         y : array-like of shape (n_samples,)
             Targets.
-        tasks : array-like of shape (n_samples,)
-            Task label of each row.
+        tasks : array-like of shape (n_samples,), default=None
+            Task label of each row; ``None`` means a single task.
 
         Returns
         -------
@@ -122,11 +147,12 @@ class PerTaskModel(BaseEstimator):
         """
         if self.estimator is None:
             raise ValueError("PerTaskModel needs an estimator, e.g. Ridge().")
-        X, y = validate_data(self, X, y, y_numeric=not is_classifier(self.estimator))
-        index = check_tasks(tasks, X.shape[0])
         classifier = is_classifier(self.estimator)
+        X, y = validate_data(self, X, y, y_numeric=not classifier)
         if classifier:
+            check_classification_targets(y)
             self.classes_, y_codes = np.unique(y, return_inverse=True)
+        index = check_tasks(_task_labels(tasks, X.shape[0]), X.shape[0])
         self.tasks_ = index.labels
         self.estimators_ = []
         for t in range(index.n_tasks):
@@ -141,14 +167,17 @@ class PerTaskModel(BaseEstimator):
     def _apply(self, X, tasks, method):
         check_is_fitted(self)
         X = validate_data(self, X, reset=False)
-        index = check_tasks(tasks, X.shape[0])
-        codes = np.searchsorted(self.tasks_, index.labels)
-        codes = np.clip(codes, 0, self.tasks_.size - 1)
-        unseen = self.tasks_[codes] != index.labels
-        if unseen.any():
+        if tasks is None and self.tasks_.size > 1:
+            raise ValueError(
+                f"PerTaskModel was fitted on {self.tasks_.size} tasks; give the task "
+                "of each row with tasks=."
+            )
+        index = check_tasks(_task_labels(tasks, X.shape[0]), X.shape[0])
+        codes, seen = _lookup(self.tasks_, index.labels)
+        if not seen.all():
             raise ValueError(
                 "PerTaskModel has no model for tasks "
-                f"{index.labels[unseen][:5].tolist()}: it fits each task on its own "
+                f"{index.labels[~seen][:5].tolist()}: it fits each task on its own "
                 "rows, so every task needs labelled rows in fit."
             )
         out = None
@@ -173,15 +202,16 @@ class PerTaskModel(BaseEstimator):
             out[rows] = part
         return out
 
-    def predict(self, X, *, tasks):
+    def predict(self, X, *, tasks=None):
         """Predict each row with the model of its task.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
             Rows to predict.
-        tasks : array-like of shape (n_samples,)
+        tasks : array-like of shape (n_samples,), default=None
             Task label of each row; every task must have been seen in fit.
+            ``None`` only after a single-task fit.
 
         Returns
         -------
@@ -189,32 +219,57 @@ class PerTaskModel(BaseEstimator):
         """
         return self._apply(X, tasks, "predict")
 
-    def predict_proba(self, X, *, tasks):
+    @available_if(lambda self: hasattr(self.estimator, "predict_proba"))
+    def predict_proba(self, X, *, tasks=None):
         """Class probabilities of each row from the model of its task.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
             Rows to predict.
-        tasks : array-like of shape (n_samples,)
+        tasks : array-like of shape (n_samples,), default=None
             Task label of each row; every task must have been seen in fit.
+            ``None`` only after a single-task fit.
 
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes)
             Columns in the order of ``classes_``.
         """
-        if not is_classifier(self.estimator):
-            raise AttributeError("predict_proba is only available for classifiers.")
         return self._apply(X, tasks, "predict_proba")
+
+    def score(self, X, y, sample_weight=None, *, tasks=None):
+        """R^2 (regressors) or accuracy (classifiers) of the per-task predictions.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to score.
+        y : array-like of shape (n_samples,)
+            True targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Row weights.
+        tasks : array-like of shape (n_samples,), default=None
+            Task label of each row.
+
+        Returns
+        -------
+        score : float
+        """
+        pred = self.predict(X, tasks=tasks)
+        if is_classifier(self):
+            return float(accuracy_score(y, pred, sample_weight=sample_weight))
+        return float(r2_score(y, pred, sample_weight=sample_weight))
 
 
 class PooledModel(BaseEstimator):
     """One estimator for the rows of all tasks, optionally with a per-task intercept.
 
     With ``task_intercept=True`` the features are extended by a one-hot encoding of
-    the task (what a user writes as "pooled model plus a dummy per task"); the
-    estimator's own regularisation then applies to the task intercepts too. A task
+    the task (what a user writes as "pooled model plus a dummy per task"; sparse
+    when the estimator accepts sparse input); the estimator's own regularisation
+    then applies to the task intercepts too, so a cross-validated penalty (such as
+    :class:`~sklearn.linear_model.RidgeCV`'s) chooses how far they shrink. A task
     not seen in fit gets the all-zero encoding, that is the pooled model alone.
 
     Parameters
@@ -229,7 +284,7 @@ class PooledModel(BaseEstimator):
     estimator_ : estimator object
         The fitted estimator.
     tasks_ : ndarray of shape (n_tasks,)
-        Task labels seen in fit, sorted.
+        Task labels seen in fit, sorted (with ``task_intercept=True``).
     classes_ : ndarray of shape (n_classes,)
         Class labels (classifiers only).
     n_features_in_ : int
@@ -265,14 +320,16 @@ class PooledModel(BaseEstimator):
     def _design(self, X, tasks):
         if not self.task_intercept:
             return X
-        index = check_tasks(tasks, X.shape[0])
-        codes = np.searchsorted(self.tasks_, index.labels)
-        codes = np.clip(codes, 0, self.tasks_.size - 1)
-        seen = self.tasks_[codes] == index.labels
-        onehot = np.zeros((X.shape[0], self.tasks_.size))
-        rows = np.flatnonzero(seen[index.codes])
-        onehot[rows, codes[index.codes[rows]]] = 1.0
-        return np.hstack([X, onehot])
+        labels = _task_labels(tasks, X.shape[0])
+        codes, seen = _lookup(self.tasks_, labels)
+        rows = np.flatnonzero(seen)
+        onehot = sparse.csr_matrix(
+            (np.ones(rows.size), (rows, codes[rows])),
+            shape=(X.shape[0], self.tasks_.size),
+        )
+        if get_tags(self.estimator).input_tags.sparse:
+            return sparse.hstack([sparse.csr_matrix(X), onehot], format="csr")
+        return np.hstack([X, onehot.toarray()])
 
     def fit(self, X, y, *, tasks=None):
         """Fit the estimator on the rows of all tasks.
@@ -284,7 +341,8 @@ class PooledModel(BaseEstimator):
         y : array-like of shape (n_samples,)
             Targets.
         tasks : array-like of shape (n_samples,), default=None
-            Task label of each row; required with ``task_intercept=True``.
+            Task label of each row, for ``task_intercept=True``; ``None`` means a
+            single task.
 
         Returns
         -------
@@ -294,8 +352,10 @@ class PooledModel(BaseEstimator):
         if self.estimator is None:
             raise ValueError("PooledModel needs an estimator, e.g. Ridge().")
         X, y = validate_data(self, X, y, y_numeric=not is_classifier(self.estimator))
-        if self.task_intercept or tasks is not None:
-            self.tasks_ = check_tasks(tasks, X.shape[0]).labels
+        if self.task_intercept:
+            self.tasks_ = np.unique(_task_labels(tasks, X.shape[0]))
+        elif tasks is not None:
+            check_tasks(tasks, X.shape[0])
         self.estimator_ = clone(self.estimator).fit(self._design(X, tasks), y)
         if hasattr(self.estimator_, "classes_"):
             self.classes_ = self.estimator_.classes_
@@ -309,7 +369,7 @@ class PooledModel(BaseEstimator):
         X : array-like of shape (n_samples, n_features)
             Rows to predict.
         tasks : array-like of shape (n_samples,), default=None
-            Task label of each row; required with ``task_intercept=True``.
+            Task label of each row, for ``task_intercept=True``.
 
         Returns
         -------
@@ -319,6 +379,7 @@ class PooledModel(BaseEstimator):
         X = validate_data(self, X, reset=False)
         return self.estimator_.predict(self._design(X, tasks))
 
+    @available_if(lambda self: hasattr(self.estimator, "predict_proba"))
     def predict_proba(self, X, *, tasks=None):
         """Class probabilities from the pooled estimator.
 
@@ -327,7 +388,7 @@ class PooledModel(BaseEstimator):
         X : array-like of shape (n_samples, n_features)
             Rows to predict.
         tasks : array-like of shape (n_samples,), default=None
-            Task label of each row; required with ``task_intercept=True``.
+            Task label of each row, for ``task_intercept=True``.
 
         Returns
         -------
@@ -336,6 +397,29 @@ class PooledModel(BaseEstimator):
         check_is_fitted(self)
         X = validate_data(self, X, reset=False)
         return self.estimator_.predict_proba(self._design(X, tasks))
+
+    def score(self, X, y, sample_weight=None, *, tasks=None):
+        """R^2 (regressors) or accuracy (classifiers) of the pooled predictions.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to score.
+        y : array-like of shape (n_samples,)
+            True targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Row weights.
+        tasks : array-like of shape (n_samples,), default=None
+            Task label of each row, for ``task_intercept=True``.
+
+        Returns
+        -------
+        score : float
+        """
+        pred = self.predict(X, tasks=tasks)
+        if is_classifier(self):
+            return float(accuracy_score(y, pred, sample_weight=sample_weight))
+        return float(r2_score(y, pred, sample_weight=sample_weight))
 
 
 # -- the few-shot protocol ----------------------------------------------------------
@@ -786,7 +870,7 @@ def few_shot_evaluation(
 
 
 # -- the ``sk-metameta demo`` command -----------------------------------------------
-_RIDGE_ALPHAS = np.logspace(-2, 3, 11)
+_RIDGE_ALPHAS = np.logspace(-1, 3, 9)
 
 
 def demo_methods() -> dict:

@@ -3,11 +3,14 @@
 import csv
 import io
 import sys
+import warnings
 
 import numpy as np
 import pytest
 from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.exceptions import SkipTestWarning
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
+from sklearn.utils.estimator_checks import check_estimator
 
 from sk_metameta import check_tasks, task_distances
 from sk_metameta._demo import (
@@ -447,10 +450,11 @@ def test_few_shot_classification_log_loss():
     X, y, tasks = make_related_tasks(
         n_tasks=8, n_samples_per_task=30, task_type="classification", random_state=0
     )
+    logistic = LogisticRegression(solver="newton-cholesky")
     methods = {
-        "per task": PerTaskModel(LogisticRegression()),
-        "pooled": PooledModel(LogisticRegression()),
-        "pooled + intercept": PooledModel(LogisticRegression(), task_intercept=True),
+        "per task": PerTaskModel(logistic),
+        "pooled": PooledModel(logistic),
+        "pooled + intercept": PooledModel(logistic, task_intercept=True),
     }
     result = few_shot_evaluation(
         X,
@@ -458,7 +462,7 @@ def test_few_shot_classification_log_loss():
         tasks,
         methods,
         ks=[5, 20],
-        n_folds=4,
+        n_folds=2,
         scoring="log_loss",
         random_state=0,
     )
@@ -546,6 +550,10 @@ def test_per_task_model_fits_each_task_alone():
         )
     with pytest.raises(ValueError, match=r"no model for tasks \[7\]"):
         model.predict(X[:2], tasks=[7, 7])
+    with pytest.raises(ValueError, match="fitted on 3 tasks; give the task"):
+        model.predict(X[:2])
+    single = PerTaskModel(Ridge(alpha=0.5)).fit(X, y)
+    np.testing.assert_allclose(single.predict(X), Ridge(alpha=0.5).fit(X, y).predict(X))
 
 
 def test_per_task_classifier_with_one_class_uses_smoothed_frequencies():
@@ -574,6 +582,30 @@ def test_pooled_model_with_task_intercept_matches_one_hot_ridge():
     )
     plain = PooledModel(Ridge()).fit(X, y)
     np.testing.assert_allclose(plain.predict(X), Ridge().fit(X, y).predict(X))
+
+
+@pytest.mark.parametrize(
+    "estimator",
+    [
+        PerTaskModel(Ridge()),
+        PerTaskModel(LogisticRegression(solver="newton-cholesky")),
+        PooledModel(Ridge()),
+        PooledModel(Ridge(), task_intercept=True),
+        PooledModel(LogisticRegression(solver="newton-cholesky"), task_intercept=True),
+    ],
+    ids=repr,
+)
+def test_baselines_pass_the_scikit_learn_checks(estimator):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SkipTestWarning)
+        results = check_estimator(estimator, on_fail=None)
+    failed = [
+        (r["check_name"], repr(r["exception"]))
+        for r in results
+        if r["status"] == "failed"
+    ]
+    assert failed == []
+    assert len(results) > 40
 
 
 # -- demo ----------------------------------------------------------------------------
