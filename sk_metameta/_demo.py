@@ -440,7 +440,7 @@ def _fit_predict(method, X, y, tasks, train, test, score, classes):
             f"{type(model).__name__} has no {score.response}, needed for the scoring."
         )
     kw = {"tasks": tasks[test]} if _takes_tasks(model, score.response) else {}
-    out = np.asarray(respond(X[test], **kw), dtype=float)
+    out = np.asarray(respond(X[test], **kw))
     if classes is not None:
         model_classes = getattr(model, "classes_", classes)
         full = np.zeros((out.shape[0], classes.size))
@@ -771,8 +771,7 @@ def few_shot_evaluation(
     >>> result.best()
     ['pooled', 'pooled']
     """
-    X, y = check_X_y(X, y, dtype=None if scoring == "accuracy" else "numeric")
-    X = np.asarray(X, dtype=float)
+    X, y = check_X_y(X, y, dtype=float)
     index = check_tasks(tasks, X.shape[0], min_tasks=2, purpose="few-shot evaluation")
     tasks = np.asarray(tasks)
     if not isinstance(methods, Mapping) or not methods:
@@ -810,6 +809,8 @@ def few_shot_evaluation(
         else None
     )
     shape = (n,) if classes is None else (n, classes.size)
+    # predicted labels of a classifier may be str; everything else is a number
+    pred_dtype = float if classes is not None or y.dtype.kind in "fiub" else object
     rng = check_random_state(random_state)
     bar = _Progress(n_repeats * n_folds * n_k * n_m, "few-shot fits", progress)
     try:
@@ -820,7 +821,7 @@ def few_shot_evaluation(
             rank = np.empty(n, dtype=np.intp)
             rank[order] = np.arange(n) - index.offsets[index.codes[order]]
             for j, k in enumerate(ks):
-                preds = np.full((n_m, *shape), np.nan)
+                preds = np.full((n_m, *shape), np.nan, dtype=pred_dtype)
                 tested = np.zeros(n, dtype=bool)
                 for f in range(n_folds):
                     targets = (fold == f) & eligible[j]

@@ -474,6 +474,20 @@ def test_few_shot_classification_log_loss():
     assert "log loss" in text and "lower is better" in text
 
 
+def test_few_shot_accuracy_with_string_labels():
+    X, y, tasks = make_related_tasks(
+        n_tasks=6, n_samples_per_task=30, task_type="classification", random_state=0
+    )
+    labels = np.where(y == 1, "yes", "no")
+    logistic = LogisticRegression(solver="newton-cholesky")
+    methods = {"pooled": logistic, "per task": PerTaskModel(logistic)}
+    kwargs = {"ks": [5], "n_folds": 2, "random_state": 0}
+    text = few_shot_evaluation(X, labels, tasks, methods, scoring="accuracy", **kwargs)
+    numeric = few_shot_evaluation(X, y, tasks, methods, scoring="accuracy", **kwargs)
+    np.testing.assert_allclose(text.scores, numeric.scores)
+    assert np.all((text.scores > 0.5) & (text.scores <= 1.0))
+
+
 def test_few_shot_result_table_and_frame():
     X, y, tasks = make_related_tasks(n_tasks=6, n_samples_per_task=20, random_state=0)
     methods = {"pooled": Ridge(), "per task": PerTaskModel(Ridge())}
