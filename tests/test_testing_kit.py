@@ -1,0 +1,700 @@
+"""Tests of the conformance kit itself: it passes good components, and it fails
+components that break what they declare (the counter-examples are kept here)."""
+
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+from hypothesis import Phase, given, settings
+from hypothesis import strategies as st
+
+from sk_metameta import check_tasks
+from sk_metameta.metrics import (
+    METRIC,
+    PSEUDOMETRIC,
+    SEMIMETRIC,
+    CallableMetric,
+    EuclideanMetric,
+    FeatureMetric,
+    SampleMetric,
+)
+from sk_metameta.plugins import (
+    MetricRecord,
+    TaskFeatureRecord,
+    TransferRuleRecord,
+    hookimpl,
+)
+from sk_metameta.task_features import (
+    BaseTaskFeatures,
+    CallableTaskFeatures,
+    MomentFeatures,
+)
+from sk_metameta.testing import (
+    check_component,
+    check_metric,
+    check_plugin,
+    check_task_features,
+    check_transfer_rule,
+    finite_floats,
+    multitask_data,
+    similarity_matrices,
+    task_features_arrays,
+    task_labels,
+)
+from sk_metameta.testing._common import hypothesis_settings
+from sk_metameta.transfer import BaseTransferRule, NoTransfer
+
+# Enough examples to find every counter-example below, whatever the profile; the
+# counter-examples are not shrunk (shrinking is tested by the squared Euclidean
+# case and the doctests), to keep these tests fast.
+FIND = 100
+NO_SHRINK = settings(phases=[Phase.explicit, Phase.reuse, Phase.generate])
+FAST = {"max_examples": FIND, "settings": NO_SHRINK}
+
+
+# -- strategies -------------------------------------------------------------------
+@given(finite_floats())
+def test_finite_floats_are_bounded_normal_numbers(x):
+    assert np.isfinite(x) and -100.0 <= x <= 100.0
+    assert x == 0.0 or abs(x) >= np.finfo(float).tiny
+
+
+@given(task_features_arrays(n_tasks=(2, 3), n_features=4, bounds=(0.0, 1.0)))
+def test_task_features_arrays_shape_and_bounds(F):
+    assert F.dtype == np.float64 and F.shape[1] == 4 and 2 <= F.shape[0] <= 3
+    assert ((F >= 0.0) & (F <= 1.0)).all()
+
+
+@given(multitask_data(n_tasks=(1, 4), rows_per_task=(2, 3), n_features=2))
+def test_multitask_data_is_valid_for_check_tasks(data):
+    X, y, tasks = data
+    assert y is None and X.shape[1] == 2 and np.isfinite(X).all()
+    index = check_tasks(tasks, X.shape[0], min_rows=2)
+    assert 1 <= index.n_tasks <= 4 and index.counts.max() <= 3
+    assert tasks.dtype.kind in "iU"  # one kind of label: all int or all str
+
+
+@given(multitask_data(n_tasks=3, with_y=True, y_elements=st.integers(0, 1)))
+def test_multitask_data_with_binary_y(data):
+    X, y, _ = data
+    assert y.shape == (X.shape[0],) and set(np.unique(y)) <= {0, 1}
+
+
+@given(st.integers(1, 6).flatmap(task_labels))
+def test_task_labels_are_distinct_and_of_one_kind(labels):
+    assert len(set(labels)) == len(labels)
+    assert len({type(v) for v in labels}) == 1
+    assert len(np.unique(np.asarray(labels))) == len(labels)
+
+
+@given(similarity_matrices())
+def test_similarity_matrices_non_negative(S):
+    assert (S >= 0).all() and np.isfinite(S).all()
+
+
+def test_strategies_refuse_bad_sizes():
+    with pytest.raises(ValueError, match="n_tasks must be at least 1"):
+        multitask_data(n_tasks=0)
+    with pytest.raises(ValueError, match="rows_per_task"):
+        multitask_data(rows_per_task=(3, 2))
+    with pytest.raises(TypeError, match="n_features"):
+        task_features_arrays(n_features="two")
+
+
+def test_checks_use_the_active_profile():
+    assert hypothesis_settings(None).max_examples == settings.default.max_examples
+    assert hypothesis_settings(7).max_examples == 7
+    assert hypothesis_settings(7).deadline is None
+    with pytest.raises(ValueError, match="max_examples"):
+        hypothesis_settings(0)
+
+
+def test_check_runs_max_examples():
+    calls = []
+
+    class Counting(EuclideanMetric):
+        def _pairwise(self, A, B):
+            calls.append(A.shape)
+            return super()._pairwise(A, B)
+
+    check_metric(Counting(), max_examples=7)
+    # 2 to 4 calls per example: pairwise(A), pairwise(A, A), rectangular ones
+    assert 2 <= len(calls) <= 7 * 4
+
+
+# -- metrics that conform ---------------------------------------------------------
+class MeanDistance(SampleMetric):
+    """Euclidean distance between the means of two tasks (a pseudometric)."""
+
+    name = "mean_distance"
+    summary = "Distance between task means."
+    axioms = PSEUDOMETRIC
+
+    def _pairwise(self, X, index, X_other, index_other, y, y_other):
+        return np.linalg.norm(
+            index.mean(X)[:, None, :] - index_other.mean(X_other)[None, :, :], axis=-1
+        )
+
+
+class MeanStdDistance(SampleMetric):
+    """Distance between (mean, std) of tasks; needs 2 rows; uses y."""
+
+    name = "mean_std_distance"
+    summary = "Distance between task means and standard deviations of X and y."
+    axioms = PSEUDOMETRIC
+    min_rows = 2
+    requires_y = True
+
+    def _pairwise(self, X, index, X_other, index_other, y, y_other):
+        def stats(Z, idx):
+            if idx.counts.min() < 2:
+                raise ValueError("needs two rows per task")
+            return np.hstack([idx.mean(Z), np.sqrt(idx.var(Z, ddof=1))])
+
+        A = stats(np.column_stack([X, y]), index)
+        B = stats(np.column_stack([X_other, y_other]), index_other)
+        return np.linalg.norm(A[:, None, :] - B[None, :, :], axis=-1)
+
+
+def test_check_metric_passes_euclidean():
+    check_metric(EuclideanMetric())
+    check_metric("euclidean", max_examples=5)
+
+
+def test_check_metric_passes_a_metric_without_axioms():
+    check_metric(CallableMetric(lambda u, v: float(np.sum(u * v))))
+
+
+def test_check_metric_passes_sample_metrics():
+    check_metric(MeanDistance())
+    check_metric(MeanStdDistance())
+
+
+def test_check_metric_on_a_restricted_domain():
+    class Hellinger(FeatureMetric):
+        name, summary, axioms = "hellinger", "Hellinger-like distance.", METRIC
+
+        def _pairwise(self, A, B):
+            if (A < 0).any() or (B < 0).any():
+                raise ValueError("needs non-negative vectors")
+            diff = np.sqrt(A)[:, None, :] - np.sqrt(B)[None, :, :]
+            return np.sqrt((diff**2).sum(axis=-1))
+
+    check_metric(Hellinger(), bounds=(0.0, 50.0))
+    with pytest.raises(AssertionError, match="raised ValueError on valid input"):
+        check_metric(Hellinger(), **FAST)
+
+
+# -- metrics that break what they declare -----------------------------------------
+class SquaredEuclidean(FeatureMetric):
+    name = "sqeuclidean"
+    summary = "Squared Euclidean distance."
+    axioms = METRIC  # wrong: the triangle inequality fails
+
+    def _pairwise(self, A, B):
+        return ((A[:, None, :] - B[None, :, :]) ** 2).sum(axis=-1)
+
+
+class CosineDistance(FeatureMetric):
+    name = "cosine_as_metric"
+    summary = "One minus the cosine similarity."
+    axioms = METRIC  # wrong: parallel vectors are at 0, no triangle inequality
+
+    def _pairwise(self, A, B):
+        na = np.linalg.norm(A, axis=1)[:, None]
+        nb = np.linalg.norm(B, axis=1)[None, :]
+        cos = np.divide(
+            A @ B.T, na * nb, out=np.ones((len(A), len(B))), where=(na * nb) > 0
+        )
+        return np.clip(1.0 - cos, 0.0, 2.0)
+
+
+class PositivePart(FeatureMetric):
+    """Sum of the positive parts of a - b: a quasi-pseudometric, not symmetric."""
+
+    name = "positive_part"
+    summary = "Sum of positive parts of the difference."
+    axioms = PSEUDOMETRIC  # wrong: d(a, b) != d(b, a)
+
+    def _pairwise(self, A, B):
+        return np.maximum(A[:, None, :] - B[None, :, :], 0.0).sum(axis=-1)
+
+
+def test_squared_euclidean_declared_metric_fails_triangle_inequality():
+    with pytest.raises(AssertionError) as info:
+        check_metric(SquaredEuclidean(), max_examples=FIND)
+    message = str(info.value)
+    assert "metric 'sqeuclidean'" in message
+    assert "triangle_inequality" in message and "d(a, c)" in message
+
+
+def test_squared_euclidean_as_semimetric_passes():
+    check_metric(SquaredEuclidean(), axioms=SEMIMETRIC)
+
+
+def test_cosine_declared_metric_fails():
+    with pytest.raises(AssertionError, match="cosine_as_metric"):
+        check_metric(CosineDistance(), **FAST)
+    with pytest.raises(AssertionError, match="identity_of_indiscernibles"):
+        check_metric(CosineDistance(), axioms={"identity_of_indiscernibles"}, **FAST)
+    with pytest.raises(AssertionError, match="triangle_inequality"):
+        check_metric(CosineDistance(), axioms={"triangle_inequality"}, **FAST)
+    # what cosine distance really is
+    check_metric(CosineDistance(), axioms=SEMIMETRIC - {"identity_of_indiscernibles"})
+
+
+def test_false_symmetry_is_caught():
+    with pytest.raises(AssertionError, match="declares symmetry") as info:
+        check_metric(PositivePart(), **FAST)
+    assert "d(b, a)" in str(info.value)
+    check_metric(PositivePart(), axioms=PSEUDOMETRIC - {"symmetry"})
+
+
+def test_false_non_negativity_and_zero_self_distance_are_caught():
+    signed = CallableMetric(lambda u, v: float(np.sum(u - v)))
+    with pytest.raises(AssertionError, match="non_negativity"):
+        check_metric(signed, axioms={"non_negativity"}, **FAST)
+    plus_one = CallableMetric(lambda u, v: float(np.linalg.norm(u - v)) + 1.0)
+    with pytest.raises(AssertionError, match="zero_self_distance"):
+        check_metric(plus_one, axioms=METRIC, **FAST)
+
+
+def test_output_contract_of_metrics():
+    class WrongShape(EuclideanMetric):
+        name = "wrong_shape"
+
+        def _pairwise(self, A, B):
+            return super()._pairwise(A, B)[:, :1]
+
+    class NotFinite(EuclideanMetric):
+        name = "not_finite"
+
+        def _pairwise(self, A, B):
+            return super()._pairwise(A, B) / 0.0
+
+    class DataDependent(EuclideanMetric):
+        """Divides by the largest distance of each call: blocks disagree."""
+
+        name = "data_dependent"
+
+        def _pairwise(self, A, B):
+            D = super()._pairwise(A, B)
+            return D / max(D.max(), 1.0)
+
+    with pytest.raises(AssertionError, match=r"returned shape \(\d+, 1\)"):
+        check_metric(WrongShape(), **FAST)
+    with pytest.raises(AssertionError, match="non-finite"):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            check_metric(NotFinite(), **FAST)
+    with pytest.raises(AssertionError, match="differs from the block"):
+        check_metric(DataDependent(), **FAST)
+
+
+def test_declarations_of_metrics_are_checked():
+    class Misdeclared(EuclideanMetric):
+        name = "misdeclared"
+        axioms = frozenset({"symmetric"})
+
+    class Unnamed(EuclideanMetric):
+        name = ""
+
+    class Unclonable(EuclideanMetric):
+        name = "unclonable"
+
+        def __init__(self, scale=1.0):
+            self.scale = scale * 2
+
+    with pytest.raises(AssertionError, match=r"unknown axioms \['symmetric'\]"):
+        check_metric(Misdeclared())
+    with pytest.raises(AssertionError, match="name: must be a non-empty"):
+        check_metric(Unnamed())
+    with pytest.raises(AssertionError, match="clone"):
+        check_metric(Unclonable())
+    with pytest.raises(ValueError, match="unknown axioms"):
+        check_metric(EuclideanMetric(), axioms={"triangle"})
+
+
+def test_sample_metric_counter_examples():
+    with pytest.raises(AssertionError, match="identity_of_indiscernibles") as info:
+        check_metric(MeanDistance(), axioms=METRIC, **FAST)
+    assert "contracted" in str(info.value)
+
+    class SquaredMeanDistance(MeanDistance):
+        name = "squared_mean_distance"
+
+        def _pairwise(self, *args):
+            return super()._pairwise(*args) ** 2
+
+    with pytest.raises(AssertionError, match="triangle_inequality"):
+        check_metric(SquaredMeanDistance(), **FAST)
+
+    class FirstRow(SampleMetric):
+        """Compares the first row of each task: depends on the row order."""
+
+        name, summary, axioms = "first_row", "First rows.", PSEUDOMETRIC
+
+        def _pairwise(self, X, index, X_other, index_other, y, y_other):
+            a = X[index.order[index.offsets[:-1]]]
+            b = X_other[index_other.order[index_other.offsets[:-1]]]
+            return np.linalg.norm(a[:, None, :] - b[None, :, :], axis=-1)
+
+    with pytest.raises(AssertionError, match="zero_self_distance") as info:
+        check_metric(FirstRow(), **FAST)
+    assert "another order" in str(info.value)
+
+
+def test_sample_metric_must_follow_the_sorted_task_order():
+    class Reversed(MeanDistance):
+        name = "reversed_order"
+
+        def _pairwise(self, *args):
+            return super()._pairwise(*args)[::-1]
+
+    with pytest.raises(AssertionError, match="reversed_order"):
+        check_metric(Reversed(), **FAST)
+
+
+# -- task features ----------------------------------------------------------------
+class YMean(BaseTaskFeatures):
+    name, summary, requires_y = "y_mean", "Mean of y per task.", True
+
+    def _transform(self, X, y, index):
+        return index.mean(np.asarray(y, dtype=float))[:, None]
+
+    def _feature_names(self, input_features):
+        return ["mean_y"]
+
+
+def test_check_task_features_passes():
+    check_task_features(MomentFeatures())
+    check_task_features("moments", max_examples=5)
+    check_task_features(YMean())
+    check_task_features(lambda X: np.sort(X, axis=0).sum(axis=0))
+
+
+def test_task_features_counter_examples():
+    class FirstRow(MomentFeatures):
+        name = "first_row"
+
+        def _transform(self, X, y, index):
+            return X[index.order[index.offsets[:-1]]]
+
+        def _feature_names(self, input_features):
+            return list(input_features)
+
+    class TaskNumber(MomentFeatures):
+        name = "task_number"
+
+        def _transform(self, X, y, index):
+            return np.column_stack([index.mean(X), np.arange(index.n_tasks)])
+
+        def _feature_names(self, input_features):
+            return [*input_features, "number"]
+
+    class Centred(MomentFeatures):
+        """Means minus the mean over the tasks given to transform."""
+
+        name = "centred"
+
+        def _transform(self, X, y, index):
+            M = index.mean(X)
+            return M - M.mean(axis=0)
+
+        def _feature_names(self, input_features):
+            return list(input_features)
+
+    class SampleStd(MomentFeatures):
+        name = "sample_std"
+
+        def _transform(self, X, y, index):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return np.sqrt(
+                    index.sum((X - index.mean(X)[index.codes]) ** 2)
+                    / (index.counts[:, None] - 1)
+                )
+
+        def _feature_names(self, input_features):
+            return list(input_features)
+
+    class TooFewNames(MomentFeatures):
+        name = "too_few_names"
+
+        def _feature_names(self, input_features):
+            return ["mean"]
+
+    class PeeksAtY(MomentFeatures):
+        name = "peeks_at_y"
+
+        def _transform(self, X, y, index):
+            F = super()._transform(X, y, index)
+            return F if y is None else F + index.mean(np.asarray(y, float))[:, None]
+
+    class Stateful(MomentFeatures):
+        name = "stateful"
+
+        def _transform(self, X, y, index):
+            self.calls_ = getattr(self, "calls_", 0) + 1
+            return super()._transform(X, y, index) + self.calls_
+
+    class FitTransformDiffers(MomentFeatures):
+        name = "fit_transform_differs"
+
+        def fit_transform(self, X, y=None, *, tasks):
+            return super().fit_transform(X, y, tasks=tasks) + 1.0
+
+    class OneRow(MomentFeatures):
+        name = "one_row"
+
+        def _transform(self, X, y, index):
+            return super()._transform(X, y, index).mean(axis=0, keepdims=True)
+
+    cases = {
+        FirstRow: "order of the rows",
+        TaskNumber: "order of the tasks",
+        Centred: "depend on the other tasks",
+        SampleStd: "non-finite",
+        TooFewNames: "get_feature_names_out",
+        PeeksAtY: "must not use y",
+        Stateful: "depend on the other tasks passed to transform",
+        FitTransformDiffers: r"fit\(\.\.\.\)\.transform\(\.\.\.\) differs",
+        OneRow: "one row per task",
+    }
+    for extractor, message in cases.items():
+        with pytest.raises(AssertionError, match=message) as info:
+            check_task_features(extractor(), **FAST)
+        assert f"task features {extractor.name!r}" in str(info.value)
+
+
+def test_requires_y_must_refuse_a_missing_y():
+    class IgnoresMissingY(YMean):
+        name = "ignores_missing_y"
+
+        def _check_input(self, X, y, tasks):
+            return X, y, check_tasks(tasks, len(X))
+
+        def _transform(self, X, y, index):
+            return index.mean(X)[:, :1]
+
+    with pytest.raises(AssertionError, match="accepted y=None"):
+        check_task_features(IgnoresMissingY(), **FAST)
+
+    class VagueError(YMean):
+        name = "vague_error"
+
+        def _check_input(self, X, y, tasks):
+            if y is None:
+                raise ValueError("bad input")
+            return super()._check_input(X, y, tasks)
+
+    with pytest.raises(AssertionError, match="does not name y"):
+        check_task_features(VagueError(), **FAST)
+
+
+def test_callable_task_features_that_break():
+    with pytest.raises(AssertionError, match="order of the rows"):
+        check_task_features(CallableTaskFeatures(lambda X: X[0]), **FAST)
+
+
+# -- transfer rules ---------------------------------------------------------------
+class Normalised(BaseTransferRule):
+    name, summary, transfers = "normalised", "Similarities summing to one.", "instances"
+
+
+def test_check_transfer_rule_passes():
+    check_transfer_rule(NoTransfer())
+    check_transfer_rule(Normalised())
+    check_transfer_rule("none", max_examples=5)
+
+
+def test_transfer_rule_counter_examples():
+    class Negative(Normalised):
+        name = "negative"
+
+        def source_weights(self, similarity, transferability=None):
+            return -np.asarray(similarity, dtype=float)
+
+    class AllSources(Normalised):
+        name = "all_sources"
+
+        def source_weights(self, similarity, transferability=None):
+            S = np.asarray(similarity, dtype=float)
+            return np.full_like(S, 1.0 / S.shape[1])
+
+    class Transposed(Normalised):
+        name = "transposed"
+
+        def source_weights(self, similarity, transferability=None):
+            return super().source_weights(similarity).T
+
+    class DividesByZero(Normalised):
+        name = "divides_by_zero"
+
+        def source_weights(self, similarity, transferability=None):
+            S = np.asarray(similarity, dtype=float)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return S / S.sum(axis=1, keepdims=True)
+
+    class InPlace(Normalised):
+        name = "in_place"
+
+        def source_weights(self, similarity, transferability=None):
+            similarity *= 0.5
+            return similarity
+
+    class Random(Normalised):
+        name = "random"
+
+        def source_weights(self, similarity, transferability=None):
+            S = np.asarray(similarity, dtype=float)
+            return S * np.random.default_rng().random(S.shape)
+
+    class TransfersNothing(Normalised):
+        name, transfers = "transfers_nothing", "nothing"
+
+    class BadKind(Normalised):
+        name, transfers = "bad_kind", "everything"
+
+    cases = {
+        Negative: "< 0",
+        AllSources: "not a neighbour",
+        Transposed: "shape",
+        DividesByZero: "finite",
+        InPlace: "modified its input",
+        Random: "called again",
+        TransfersNothing: "transfers nothing",
+        BadKind: "'everything' is not one of",
+    }
+    for rule, message in cases.items():
+        with pytest.raises(AssertionError, match=message) as info:
+            check_transfer_rule(rule(), **FAST)
+        assert f"transfer rule {rule.name!r}" in str(info.value)
+
+
+# -- components and plugins -------------------------------------------------------
+def test_check_component_dispatches():
+    check_component(EuclideanMetric(), max_examples=3)
+    check_component(MomentFeatures(), max_examples=3)
+    check_component(NoTransfer(), max_examples=3)
+    with pytest.raises(AssertionError, match="sqeuclidean"):
+        check_component(SquaredEuclidean(), **FAST)
+    with pytest.raises(TypeError, match="is not a task metric"):
+        check_component(object())
+
+
+class GoodPlugin:
+    @hookimpl
+    def sk_metameta_register_metrics(self):
+        return [MetricRecord("kit_mean_distance", MeanDistance)]
+
+    @hookimpl
+    def sk_metameta_register_task_features(self):
+        return [TaskFeatureRecord("kit_y_mean", YMean)]
+
+    @hookimpl
+    def sk_metameta_register_transfer_rules(self):
+        return (TransferRuleRecord("kit_normalised", Normalised),)
+
+
+def test_check_plugin_passes_a_good_plugin():
+    checked = check_plugin(GoodPlugin(), max_examples=5)
+    assert checked == [
+        ("metric", "kit_mean_distance"),
+        ("task_features", "kit_y_mean"),
+        ("transfer_rule", "kit_normalised"),
+    ]
+
+
+def test_check_plugin_by_module_name(tmp_path, monkeypatch):
+    (tmp_path / "kit_plugin_module.py").write_text(
+        textwrap.dedent(
+            """
+            from sk_metameta.metrics import EuclideanMetric
+            from sk_metameta.plugins import MetricRecord, hookimpl
+
+            @hookimpl
+            def sk_metameta_register_metrics():
+                return [MetricRecord("kit_module_euclidean", EuclideanMetric)]
+            """
+        )
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        assert check_plugin("kit_plugin_module", max_examples=3) == [
+            ("metric", "kit_module_euclidean")
+        ]
+    finally:
+        sys.modules.pop("kit_plugin_module", None)
+
+
+def _plugin(**hooks):
+    return type("BadPlugin", (), hooks)()
+
+
+def test_check_plugin_counter_examples():
+    good = [MetricRecord("kit_euclidean", EuclideanMetric)]
+    cases = [
+        (
+            {"sk_metameta_register_metric": hookimpl(lambda self: good)},
+            "unknown hook 'sk_metameta_register_metric'",
+        ),
+        (
+            {"register_metrics": hookimpl(lambda self: good)},
+            "unknown hook",
+        ),
+        (
+            {"sk_metameta_register_metrics": lambda self: good},
+            "is not marked",
+        ),
+        (
+            {"sk_metameta_register_metrics": hookimpl(lambda self, x: good)},
+            "do not fit the hook specifications",
+        ),
+        (
+            {
+                "sk_metameta_register_metrics": hookimpl(
+                    lambda self: [TaskFeatureRecord("kit_moments", MomentFeatures)]
+                )
+            },
+            "expected MetricRecord records",
+        ),
+        (
+            {"sk_metameta_register_metrics": hookimpl(lambda self: good + good)},
+            "registers the name 'kit_euclidean' twice",
+        ),
+        (
+            {
+                "sk_metameta_register_metrics": hookimpl(
+                    lambda self: [MetricRecord("euclidean", EuclideanMetric)]
+                )
+            },
+            "two plugins register the metric 'euclidean'",
+        ),
+        (
+            {
+                "sk_metameta_register_metrics": hookimpl(
+                    lambda self: [MetricRecord("kit_wrong", MomentFeatures)]
+                )
+            },
+            "not a BaseTaskMetric",
+        ),
+        (
+            {
+                "sk_metameta_register_metrics": hookimpl(
+                    lambda self: [MetricRecord("kit_sq", SquaredEuclidean)]
+                )
+            },
+            "plugin 'BadPlugin', metric 'kit_sq': metric 'sqeuclidean'",
+        ),
+        (
+            {"sk_metameta_register_metrics": hookimpl(lambda self: 1 / 0)},
+            "raised ZeroDivisionError",
+        ),
+        (
+            {"sk_metameta_register_metrics": hookimpl(lambda self: [])},
+            "registers nothing",
+        ),
+    ]
+    for hooks, message in cases:
+        with pytest.raises(AssertionError, match=message):
+            check_plugin(_plugin(**hooks), **FAST)
