@@ -338,14 +338,18 @@ class MMDMetric(SampleMetric):
     method : {"exact", "random_features"}, default="exact"
         ``"exact"`` sums the kernel over every pair of rows, in blocks (time
         proportional to ``n_samples * n_samples_other``). ``"random_features"``
-        approximates the kernel by ``n_components`` random Fourier features
-        :math:`z(x) = \sqrt{2/D} \cos(W x + c)`, :math:`W \sim N(0, 2 \gamma I)`,
-        :math:`c \sim U[0, 2\pi]`, and returns the Euclidean distance between
-        the tasks' mean features (time proportional to ``n_samples *
+        approximates the kernel by random Fourier features
+        :math:`z(x) = m^{-1/2} (\cos(w_k \cdot x), \sin(w_k \cdot x))_{k \le m}`
+        with :math:`m` frequencies :math:`w_k \sim N(0, 2 \gamma I)` drawn as
+        orthogonal random features (orthogonal in blocks of ``n_features``,
+        which lowers the variance), so that :math:`z(x) \cdot z(y)` is an
+        unbiased estimate of :math:`k(x, y)`, and returns the Euclidean distance
+        between the tasks' mean features (time proportional to ``n_samples *
         n_components``): the fast path for many or large tasks.
     n_components : int, default=500
-        Number of random Fourier features (``method="random_features"``); the
-        error of :math:`d^2` shrinks as :math:`1 / \sqrt{n_{components}}`.
+        Number of random features (``method="random_features"``), a cosine and
+        a sine per frequency (an odd number is rounded up). The error of
+        :math:`d^2` shrinks as :math:`1 / \sqrt{n_{components}}`.
     random_state : int, RandomState instance or None, default=0
         Seed of the random features. An int gives the same features on every
         call, which the declared axioms need when distances of several calls
@@ -387,8 +391,10 @@ class MMDMetric(SampleMetric):
     default ``n_components`` takes well under a second. During large
     computations BLAS is limited to one thread (the products have only
     ``n_features + 2`` columns, and threads come from ``n_jobs``). The random
-    features are summed in double precision from single-precision cosines,
-    whose rounding is far below the Monte Carlo error of the approximation.
+    features are summed in double precision from single-precision cosines and
+    sines, whose rounding is far below the Monte Carlo error of the
+    approximation; on 200 tasks of 200 rows in 20 dimensions, 500 features
+    give distances within about 1% of the exact ones on average.
 
     Near zero the square root amplifies
     rounding: a distance computed as the square root of a difference of sums of
@@ -404,6 +410,9 @@ class MMDMetric(SampleMetric):
 
     A. Rahimi and B. Recht, "Random features for large-scale kernel machines",
     NeurIPS 2007.
+
+    F. X. Yu, A. T. Suresh, K. Choromanski, D. Holtmann-Rice and S. Kumar,
+    "Orthogonal random features", NeurIPS 2016.
 
     Examples
     --------
@@ -514,30 +523,53 @@ class MMDMetric(SampleMetric):
                 block_size=block_size,
                 n_jobs=self.n_jobs,
             )
+        n_frequencies = -(-n_components // 2)
         rng = check_random_state(self.random_state)
-        W = rng.standard_normal((X.shape[1], n_components)) * np.sqrt(2.0 * gamma)
-        phase = rng.uniform(0.0, 2.0 * np.pi, n_components)
+        W = _orthogonal_frequencies(rng, X.shape[1], n_frequencies)
+        W *= np.sqrt(2.0 * gamma)
+        # cos(w.x) and sin(w.x) together are exactly shift invariant: centre
+        # the rows so that the phases stay small.
+        same = X_other is X and index_other is index
+        n, m = X.shape[0], X_other.shape[0]
+        center = X.mean(axis=0) if same else (X.sum(0) + X_other.sum(0)) / (n + m)
 
         def features(rows):
-            # Phases in double precision, cosines in single: their rounding
-            # (~1e-7) is far below the Monte Carlo error of the approximation.
-            Z = rows @ W
-            Z += phase
-            return np.cos(Z.astype(np.float32))
+            # Phases in double precision, cosines and sines in single: their
+            # rounding (~1e-7) is far below the Monte Carlo error.
+            Z = ((rows - center) @ W).astype(np.float32)
+            return np.hstack([np.cos(Z), np.sin(Z)])
 
-        rows_per_block = max(1, block_size * block_size // n_components)
+        rows_per_block = max(1, block_size * block_size // (2 * n_frequencies))
 
         def mean_features(A, idx):
             sums = _task_block_sums(
                 idx, A[idx.order], features, rows_per_block=rows_per_block
             )
-            return sums * (np.sqrt(2.0 / n_components) / idx.counts[:, None])
+            return sums * (np.sqrt(1.0 / n_frequencies) / idx.counts[:, None])
 
-        same = X_other is X and index_other is index
-        with _blas_single_thread(float(X.shape[0] + X_other.shape[0]) * n_components):
+        with _blas_single_thread(float(n + m) * n_frequencies):
             E = mean_features(X, index)
             E_other = E if same else mean_features(X_other, index_other)
         return cdist(E, E_other, "euclidean")
+
+
+def _orthogonal_frequencies(rng, n_features: int, n_frequencies: int) -> np.ndarray:
+    """Random frequencies, ``(n_features, n_frequencies)``, orthogonal in blocks.
+
+    Each block of ``n_features`` columns is a Haar-random orthogonal matrix with
+    its columns rescaled by chi-distributed norms, so every column is exactly
+    standard normal (the kernel estimate stays unbiased) while the columns of a
+    block are orthogonal, which lowers its variance (orthogonal random
+    features).
+    """
+    n_blocks = -(-n_frequencies // n_features)
+    G = rng.standard_normal((n_blocks, n_features, n_features))
+    Q, R = np.linalg.qr(G)
+    signs = np.where(np.diagonal(R, axis1=1, axis2=2) < 0, -1.0, 1.0)
+    norms = np.sqrt(rng.chisquare(n_features, size=(n_blocks, n_features)))
+    W = Q * (signs * norms)[:, None, :]
+    W = W.transpose(1, 0, 2).reshape(n_features, n_blocks * n_features)
+    return np.ascontiguousarray(W[:, :n_frequencies])
 
 
 # -- energy distance ---------------------------------------------------------------
