@@ -1,0 +1,1106 @@
+"""MetricMetaEstimator: one model of any kind per task, with transfer between tasks.
+
+The estimator wraps any scikit-learn classifier or regressor. It fits one clone per
+task (through joblib), measures how similar the tasks are (task features and a task
+metric), scores every source task's model on every target task's labelled rows (the
+*transferability*), and lets a transfer rule decide how much each source contributes
+to each target: by adding the sources' rows, weighted, to the target's fit
+(``"instances"``) or by mixing the sources' predictions with the target's own
+(``"predictions"``).
+"""
+
+from __future__ import annotations
+
+import warnings
+from copy import deepcopy
+from numbers import Integral, Real
+from typing import ClassVar
+
+import numpy as np
+from sklearn.base import BaseEstimator, clone
+from sklearn.exceptions import UndefinedMetricWarning
+from sklearn.metrics import accuracy_score, get_scorer, r2_score
+from sklearn.utils import get_tags
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.parallel import Parallel, delayed
+from sklearn.utils.validation import check_is_fitted, has_fit_parameter, validate_data
+
+from ._compat import (
+    HasMethods,
+    Interval,
+    StrOptions,
+    _check_sample_weight,
+    _fit_context,
+)
+from ._components import resolve_metric, resolve_task_features, resolve_transfer_rule
+from ._tasks import TaskIndex, check_tasks
+from .metrics.base import BaseTaskMetric
+from .task_features.base import BaseTaskFeatures
+from .transfer.base import BaseTransferRule
+
+__all__ = ["MetricMetaEstimator"]
+
+_KINDS = ("nothing", "instances", "predictions")
+
+#: Scorers computed for all targets at once by segment reductions, by estimator type.
+_VECTORIZED_SCORERS = {
+    "regressor": {
+        "r2",
+        "neg_mean_squared_error",
+        "neg_root_mean_squared_error",
+        "neg_mean_absolute_error",
+    },
+    "classifier": {"accuracy", "neg_log_loss"},
+}
+
+
+# -- work done per task, in joblib workers ---------------------------------------------
+def _fit_one(estimator, X, y, sample_weight):
+    """Fit one per-task clone."""
+    if sample_weight is None:
+        return estimator.fit(X, y)
+    return estimator.fit(X, y, sample_weight=sample_weight)
+
+
+def _outputs(model, X, classes, *, labels=True, response=True):
+    """Predicted labels and the response of one per-task model.
+
+    The response is the prediction for a regressor, of shape ``(n, n_outputs)``,
+    and for a classifier the probabilities of the global ``classes`` (one-hot
+    votes when the model has no ``predict_proba``), of shape ``(n, n_classes)``.
+    """
+    if classes is None:
+        pred = np.asarray(model.predict(X), dtype=float)
+        return pred, pred.reshape(pred.shape[0], -1)
+    pred = model.predict(X) if labels or not hasattr(model, "predict_proba") else None
+    resp = None
+    if response:
+        resp = np.zeros((X.shape[0], classes.shape[0]))
+        if hasattr(model, "predict_proba"):
+            resp[:, _class_columns(classes, model.classes_)] = model.predict_proba(X)
+        else:
+            resp[np.arange(X.shape[0]), _class_columns(classes, pred)] = 1.0
+    return pred, resp
+
+
+def _out_of_fold(estimator, X, y, sample_weight, X_test, classes):
+    """Response on ``X_test`` of a clone fitted on one cross-fitting fold."""
+    if classes is not None and np.unique(y).shape[0] < 2:
+        resp = np.zeros((X_test.shape[0], classes.shape[0]))
+        resp[:, _class_columns(classes, y[:1])] = 1.0
+        return resp
+    model = _fit_one(estimator, X, y, sample_weight)
+    return _outputs(model, X_test, classes, labels=False)[1]
+
+
+def _class_columns(classes, labels):
+    """Columns of ``labels`` in the sorted global ``classes``."""
+    labels = np.asarray(labels)
+    cols = np.clip(np.searchsorted(classes, labels), 0, classes.shape[0] - 1)
+    if not np.array_equal(classes[cols], labels):
+        raise ValueError(
+            f"a per-task model predicts labels {labels[classes[cols] != labels][:3]} "
+            f"that are not among the classes seen in fit {classes.tolist()}."
+        )
+    return cols
+
+
+class _Responses:
+    """A per-task model seen through the predictions it already made.
+
+    Scorers call ``predict`` / ``predict_proba`` on the rows of one target task;
+    the answers are the source model's outputs on those rows, computed once, with
+    probabilities aligned to the global classes. Any other attribute is the
+    model's own.
+    """
+
+    def __init__(self, model, labels, proba, classes):
+        self._model = model
+        self._labels = labels
+        self._proba = proba
+        self._classes = classes
+
+    def __getattr__(self, name):
+        if name.startswith("__") or name in ("_model", "_labels", "_proba"):
+            raise AttributeError(name)
+        if name == "classes_" and self._classes is not None:
+            return self._classes
+        if name == "predict":
+            answer = self._labels
+        elif name == "predict_proba":
+            self._model.predict_proba  # noqa: B018 (AttributeError if it has none)
+            answer = self._proba
+        else:
+            return getattr(self._model, name)
+
+        def method(X):
+            return answer
+
+        method.__name__ = name  # scorers pick the response handling by name
+        return method
+
+    def __sklearn_tags__(self):
+        return get_tags(self._model)
+
+
+def _segment_scores(name, y, resp, labels, codes, weights, n_tasks, classes):
+    """Score one source model on every target at once (vectorized scorers).
+
+    ``y``, ``resp``, ``labels``, ``codes`` and ``weights`` hold the rows of the
+    targets; ``codes`` names each row's target task.
+    """
+    w = np.ones(codes.shape[0]) if weights is None else weights
+    total = np.bincount(codes, weights=w, minlength=n_tasks)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if name == "accuracy":
+            hit = (labels == y).astype(float)
+            return np.bincount(codes, weights=w * hit, minlength=n_tasks) / total
+        if name == "neg_log_loss":
+            eps = np.finfo(resp.dtype).eps
+            p = np.clip(resp[np.arange(resp.shape[0]), y], eps, 1 - eps)
+            loss = np.bincount(codes, weights=-w * np.log(p), minlength=n_tasks)
+            return -loss / total
+        Y = y.reshape(y.shape[0], -1)
+        err = Y - resp
+
+        def seg_sum(a):  # per-task sums of the columns of a, (n_tasks, n_outputs)
+            return np.stack(
+                [np.bincount(codes, weights=col, minlength=n_tasks) for col in a.T],
+                axis=1,
+            )
+
+        if name == "neg_mean_absolute_error":
+            return -(seg_sum(w[:, None] * np.abs(err)) / total[:, None]).mean(axis=1)
+        mse = seg_sum(w[:, None] * err**2) / total[:, None]
+        if name == "neg_mean_squared_error":
+            return -mse.mean(axis=1)
+        if name == "neg_root_mean_squared_error":
+            return -np.sqrt(mse).mean(axis=1)
+        # r2, as sklearn.metrics.r2_score with force_finite=True
+        mean = seg_sum(w[:, None] * Y) / total[:, None]
+        sst = seg_sum(w[:, None] * (Y - mean[codes]) ** 2)
+        sse = mse * total[:, None]
+        r2 = np.where(sst > 0, 1 - sse / np.where(sst > 0, sst, 1), 0.0)
+        r2 = np.where((sst <= 0) & (sse <= 0), 1.0, r2)
+        r2 = r2.mean(axis=1)
+        r2[np.bincount(codes, minlength=n_tasks) < 2] = np.nan
+        return r2
+
+
+def _fill_unscored(transferability):
+    """Copy of the transferability for the rule: NaN become the row's worst score."""
+    T = transferability.copy()
+    finite = np.isfinite(T)
+    worst = np.where(finite, T, np.inf).min(axis=1)
+    worst = np.where(np.isfinite(worst), worst, 0.0)
+    return np.where(finite, T, worst[:, None])
+
+
+def _label(value):
+    """A task or class label as a plain Python value (for messages and output)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _base_has(attr):
+    """``available_if`` check: the wrapped estimator has the method ``attr``."""
+
+    def check(self):
+        getattr(self.estimator, attr)
+        return True
+
+    return check
+
+
+class MetricMetaEstimator(BaseEstimator):
+    """Any scikit-learn estimator, one per task, with transfer between similar tasks.
+
+    For every task (the rows that share a ``tasks`` label) the estimator fits a
+    clone of ``estimator``. Tasks are described by task features and compared with
+    a task metric; the similarity of each target task to its nearest source tasks,
+    and the score of each source model on the target's labelled rows (the
+    *transferability*, measured with ``scoring``), go to a transfer rule that
+    decides how much every source contributes to every target:
+
+    - ``"nothing"`` rules (``"none"``): every task alone, the baseline;
+    - ``"instances"`` rules (``"instance"``): the target's model is fitted on its
+      own rows plus the sources' rows, weighted (``estimator.fit`` must accept
+      ``sample_weight``);
+    - ``"predictions"`` rules (``"ensemble"``, ``"select"``): the target's
+      prediction mixes its own model's with the sources' models', weighted.
+
+    Rules that transfer parameters belong to linear models: use
+    :class:`~sk_metameta.TransferRegressor` for them.
+
+    The estimator is a classifier or a regressor as ``estimator`` is: its tags,
+    ``predict_proba`` (only if ``estimator`` has one) and ``score`` follow the
+    wrapped estimator, as a :class:`~sklearn.pipeline.Pipeline`'s follow its last
+    step. With ``tasks=None`` all rows are one task and the estimator behaves as
+    ``estimator``. A task not seen in fit is predicted zero-shot by the
+    similarity-weighted ensemble of its nearest fitted tasks, found from X-only
+    task features.
+
+    Parameters
+    ----------
+    estimator : estimator object
+        A scikit-learn classifier or regressor, cloned once per task.
+    transfer : str, BaseTransferRule or type, default="ensemble"
+        Transfer rule: a registered name (``"none"``, ``"ensemble"``,
+        ``"instance"``, ``"select"``, or one a plugin adds), a rule instance or
+        class. Rules that transfer ``"parameters"`` are refused.
+    task_features : str, BaseTaskFeatures or callable, default="moments"
+        Task feature extractor: registered name, instance, class, or a function of
+        one task's ``X`` returning a 1-D vector. Unused with a metric that compares
+        the tasks' samples. Zero-shot prediction needs an extractor that does not
+        require ``y``.
+    metric : str, BaseTaskMetric or callable, default="euclidean"
+        Task metric: registered name, instance, class or ``func(u, v) -> float``
+        on task features.
+    n_neighbors : int, default=None
+        Number of nearest source tasks each target may draw on; ``None`` means
+        every other task. At most the number of tasks in fit minus one.
+    kernel : str, default="gaussian"
+        Kernel turning task distances into similarities, as in
+        :func:`sk_metameta._similarity.neighbor_similarity`.
+    bandwidth : float or str, default="median"
+        Bandwidth of ``kernel``, as in
+        :func:`sk_metameta._similarity.neighbor_similarity`.
+    strength : float >= 0 or "auto", default="auto"
+        How much the sources count against the target's own data.
+
+        - predictions rules: the target's own model gets the weight
+          ``n_rows / (n_rows + strength)`` and the sources' ensemble the rest;
+          ``"auto"`` chooses each task's weight from data, by least squares on
+          cross-fitted predictions of the task's own model (``n_folds`` folds of its
+          rows) against the sources' predictions on the same rows;
+        - instances rules: a source row weighs ``strength * w / mean(w)``
+          relative to a target row, where ``w`` is its task's source weight and
+          the mean is over the target's sources; ``"auto"`` means 1;
+        - ``"nothing"`` rules: unused.
+    scoring : str or callable, default=None
+        Evaluation metric of the transferability: a scikit-learn scorer name or a
+        scorer ``scorer(estimator, X, y)`` (greater is better). ``None`` means
+        ``"accuracy"`` for classifiers and ``"r2"`` for regressors.
+    n_folds : int, default=5
+        Number of cross-fitting folds of each task's rows for
+        ``strength="auto"`` with a predictions rule (fewer for smaller tasks).
+    n_jobs : int, default=None
+        Number of joblib jobs for the per-task fits; ``None`` means 1 unless in a
+        :func:`joblib.parallel_config` context (which can also switch the backend,
+        to Dask for example).
+
+    Attributes
+    ----------
+    estimators_ : list of estimator objects of length n_tasks
+        Fitted clone of ``estimator`` of each task, in the order of ``tasks_``.
+    tasks_ : ndarray of shape (n_tasks,)
+        Sorted task labels seen in fit (``[None]`` when fitted with
+        ``tasks=None``).
+    task_features_ : ndarray of shape (n_tasks, n_task_features) or None
+        Task features of each task (``None`` with a sample metric, or with
+        ``tasks=None``).
+    task_distances_ : ndarray of shape (n_tasks, n_tasks)
+        Distance from each task to each other task.
+    similarity_ : ndarray of shape (n_tasks, n_tasks)
+        Similarity of each target (row) to each source (column): zero for the
+        task itself and outside its ``n_neighbors`` nearest sources.
+    transferability_ : ndarray of shape (n_tasks, n_tasks)
+        ``transferability_[t, s]`` is the score (``scoring``) on target ``t``'s
+        rows of source ``s``'s model fitted on its own rows. NaN on the diagonal,
+        outside the neighbours, with a ``"nothing"`` rule, and for a source whose
+        own model cannot be fitted (a one-class task with an instances rule).
+    source_weights_ : ndarray of shape (n_tasks, n_tasks)
+        Weight of each source (column) for each target (row), from the transfer
+        rule; each row sums to one, or is zero when the target draws on no source.
+    own_weights_ : ndarray of shape (n_tasks,)
+        Weight of each task's own model in its predictions (one except with a
+        predictions rule).
+    transfer_rule_ : BaseTransferRule
+        The resolved transfer rule.
+    metric_ : BaseTaskMetric
+        The resolved task metric.
+    task_feature_extractor_ : BaseTaskFeatures or None
+        The fitted task feature extractor (``None`` with a sample metric).
+    classes_ : ndarray of shape (n_classes,)
+        Class labels seen in fit, for classifiers. Per-task models that saw fewer
+        classes have their probabilities mapped into these columns.
+    n_features_in_ : int
+        Number of features seen in fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features seen in fit, when ``X`` has string column names.
+
+    See Also
+    --------
+    sk_metameta.TransferRegressor : Parameter transfer between linear models.
+    sk_metameta.get_task_scorer : Scorers that pass ``tasks`` to ``predict``.
+
+    Notes
+    -----
+    ``tasks`` is metadata requested by default by ``fit``, ``predict``,
+    ``predict_proba`` and ``score``: with
+    ``sklearn.set_config(enable_metadata_routing=True)``,
+    :class:`~sklearn.model_selection.GridSearchCV` and
+    :func:`~sklearn.model_selection.cross_validate` route each split's task labels
+    to it. Score such searches with :func:`~sk_metameta.get_task_scorer` (string
+    scorers call ``predict`` without ``tasks``).
+
+    The cost of a fit is one fit of ``estimator`` per task (times ``n_folds + 1``
+    with ``strength="auto"`` and a predictions rule; plus one fit per task on the
+    target's and its sources' rows with an instances rule), and one prediction of
+    each source model on its targets' rows.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import Ridge
+    >>> from sk_metameta import MetricMetaEstimator
+    >>> from sk_metameta.datasets import make_related_tasks
+    >>> X, y, tasks = make_related_tasks(n_tasks=8, n_samples_per_task=10,
+    ...                                  random_state=0)
+    >>> model = MetricMetaEstimator(Ridge(), n_neighbors=3).fit(X, y, tasks=tasks)
+    >>> model.predict(X[:3], tasks=tasks[:3]).shape
+    (3,)
+    >>> model.source_weights_.shape, (model.source_weights_ > 0).sum(axis=1).max()
+    ((8, 8), 3)
+    >>> round(model.score(X, y, tasks=tasks), 2) > 0.5
+    True
+    """
+
+    __metadata_request__fit: ClassVar[dict] = {"tasks": True}
+    __metadata_request__predict: ClassVar[dict] = {"tasks": True}
+    __metadata_request__predict_proba: ClassVar[dict] = {"tasks": True}
+    __metadata_request__predict_log_proba: ClassVar[dict] = {"tasks": True}
+    __metadata_request__score: ClassVar[dict] = {"tasks": True}
+
+    _parameter_constraints: ClassVar[dict] = {
+        "estimator": [HasMethods(["fit", "predict"])],
+        "transfer": [str, BaseTransferRule, type],
+        "task_features": [str, BaseTaskFeatures, type, callable],
+        "metric": [str, BaseTaskMetric, type, callable],
+        "n_neighbors": [Interval(Integral, 1, None, closed="left"), None],
+        "kernel": [str],
+        "bandwidth": [Interval(Real, 0, None, closed="neither"), str],
+        "strength": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
+        "scoring": [str, callable, None],
+        "n_folds": [Interval(Integral, 2, None, closed="left")],
+        "n_jobs": [Integral, None],
+    }
+
+    def __init__(
+        self,
+        estimator,
+        *,
+        transfer="ensemble",
+        task_features="moments",
+        metric="euclidean",
+        n_neighbors=None,
+        kernel="gaussian",
+        bandwidth="median",
+        strength="auto",
+        scoring=None,
+        n_folds=5,
+        n_jobs=None,
+    ):
+        self.estimator = estimator
+        self.transfer = transfer
+        self.task_features = task_features
+        self.metric = metric
+        self.n_neighbors = n_neighbors
+        self.kernel = kernel
+        self.bandwidth = bandwidth
+        self.strength = strength
+        self.scoring = scoring
+        self.n_folds = n_folds
+        self.n_jobs = n_jobs
+
+    # -- type and tags, following the wrapped estimator --------------------------------
+    def _base_type(self) -> str:
+        kind = get_tags(self.estimator).estimator_type
+        if kind not in ("classifier", "regressor"):
+            raise ValueError(
+                "MetricMetaEstimator wraps a classifier or a regressor; "
+                f"{type(self.estimator).__name__} has estimator type {kind!r}."
+            )
+        return kind
+
+    @property
+    def _estimator_type(self):
+        return get_tags(self.estimator).estimator_type
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        base = get_tags(self.estimator)
+        tags.estimator_type = base.estimator_type
+        tags.target_tags.required = True
+        tags.target_tags.multi_output = (
+            base.estimator_type == "regressor" and base.target_tags.multi_output
+        )
+        tags.target_tags.single_output = True
+        tags.classifier_tags = deepcopy(base.classifier_tags)
+        if tags.classifier_tags is not None:
+            tags.classifier_tags.multi_label = False
+        tags.regressor_tags = deepcopy(base.regressor_tags)
+        # task features are computed from X: dense and finite
+        tags.input_tags.sparse = False
+        tags.input_tags.allow_nan = False
+        return tags
+
+    # -- fit ---------------------------------------------------------------------------
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y, tasks=None, sample_weight=None):
+        """Fit one model per task and decide how each task draws on its sources.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows of all tasks.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets; several outputs only for a multi-output regressor.
+        tasks : array-like of shape (n_samples,), default=None
+            Task label (int or str) of each row; ``None`` means one task.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Row weights, passed to the per-task fits (which must accept them).
+
+        Returns
+        -------
+        self : MetricMetaEstimator
+            The fitted estimator.
+        """
+        kind = self._base_type()
+        rule = resolve_transfer_rule(self.transfer)
+        transfers = rule.transfers
+        if transfers == "parameters":
+            raise ValueError(
+                f"transfer={self.transfer!r}: the rule {rule.name!r} transfers model "
+                "parameters, which only linear models have; use "
+                "sk_metameta.TransferRegressor for it, or a rule that transfers "
+                "instances or predictions ('instance', 'ensemble', 'select')."
+            )
+        if transfers not in _KINDS:
+            raise ValueError(
+                f"transfer rule {rule.name!r} declares transfers={transfers!r}; "
+                f"MetricMetaEstimator supports {_KINDS}."
+            )
+        name = type(self.estimator).__name__
+        accepts_weights = has_fit_parameter(self.estimator, "sample_weight")
+        if transfers == "instances" and not accepts_weights:
+            raise ValueError(
+                f"transfer rule {rule.name!r} transfers instances: it adds the source "
+                f"tasks' rows with weights, but {name}.fit does not accept "
+                "sample_weight. Use a predictions rule such as 'ensemble', or an "
+                "estimator whose fit takes sample_weight."
+            )
+        if sample_weight is not None and not accepts_weights:
+            raise ValueError(
+                f"sample_weight was given but {name}.fit does not take it."
+            )
+
+        is_clf = kind == "classifier"
+        multi_output = not is_clf and get_tags(self.estimator).target_tags.multi_output
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse=False,
+            multi_output=multi_output,
+            y_numeric=not is_clf,
+        )
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X)
+        classes = None
+        y_codes = None
+        if is_clf:
+            check_classification_targets(y)
+            classes, y_codes = np.unique(y, return_inverse=True)
+            self.classes_ = classes
+        self._y_ndim = y.ndim
+
+        self._resolve_scoring(is_clf)  # an unknown scorer name fails before fitting
+        metric = resolve_metric(self.metric)
+        extractor = (
+            None
+            if metric.space == "samples"
+            else resolve_task_features(self.task_features)
+        )
+        self.transfer_rule_ = rule
+        self.metric_ = metric
+        self.task_feature_extractor_ = extractor
+
+        self.__dict__.pop("_X_fit", None)
+        if tasks is None:
+            index = TaskIndex(np.array([None], dtype=object), np.zeros(X.shape[0]))
+            self.task_features_ = None
+            D = np.zeros((1, 1))
+        else:
+            index = check_tasks(tasks, X.shape[0])
+            y_features = y_codes.astype(float) if is_clf else y
+            if extractor is None:
+                F = None
+                D = metric.pairwise(X, index, y=y_features, y_other=y_features)
+                self._X_fit = X  # sample metrics compare new tasks with these rows
+            else:
+                F = extractor.fit_transform(X, y_features, tasks=index)
+                D = metric.pairwise(F)
+            self.task_features_ = F
+        T = index.n_tasks
+        self._index = index
+        self.tasks_ = index.labels
+        self.task_distances_ = np.asarray(D, dtype=float)
+        if self.n_neighbors is not None and T > 1 and self.n_neighbors > T - 1:
+            raise ValueError(
+                f"n_neighbors={self.n_neighbors} but each target task has only "
+                f"{T - 1} source task(s) ({T} tasks in fit); use n_neighbors <= "
+                f"{T - 1}, or None to draw on every source."
+            )
+        allowed = self._allowed_sources(T)
+
+        transferability = np.full((T, T), np.nan)
+        own_weights = np.ones(T)
+        weights = np.zeros((T, T))
+        own_sets = self._fit_sets(index, None)
+        transfer = transfers != "nothing" and allowed.any()
+        if transfers != "instances" and is_clf:
+            self._check_classes_per_fit_set(index, y_codes, classes, own_sets)
+        own_models = None
+        if transfers != "instances" or transfer:
+            # models of the tasks alone: the fitted models, or the source models
+            # that an instances rule scores before it weighs their rows
+            fittable = None
+            if is_clf and transfers == "instances":
+                fittable = self._n_classes(index, y_codes, own_sets) >= 2
+            own_models = self._fit_all(X, y, sample_weight, own_sets, fittable)
+        if transfer:
+            transferability, responses = self._transferability(
+                own_models, X, y, y_codes, classes, sample_weight, allowed
+            )
+            weights = self._rule_weights(
+                rule, self.similarity_, _fill_unscored(transferability), allowed
+            )
+        if transfers == "instances":
+            fit_sets = self._fit_sets(index, weights)
+            if is_clf:
+                self._check_classes_per_fit_set(index, y_codes, classes, fit_sets)
+            self.estimators_ = self._fit_all(X, y, sample_weight, fit_sets)
+        else:
+            self.estimators_ = own_models
+        if transfers == "predictions" and transfer:
+            own_weights = self._own_weights(
+                X, y, y_codes, classes, sample_weight, weights, responses
+            )
+        self.transferability_ = transferability
+        self.source_weights_ = weights
+        self.own_weights_ = own_weights
+        return self
+
+    def _allowed_sources(self, T):
+        """Similarity and the (target, source) pairs a target may draw on."""
+        allowed = ~np.eye(T, dtype=bool)
+        if T == 1:
+            self.similarity_ = np.zeros((1, 1))
+            return allowed
+        from ._similarity import neighbor_similarity
+
+        S = np.asarray(
+            neighbor_similarity(
+                self.task_distances_,
+                self.n_neighbors,
+                kernel=self.kernel,
+                bandwidth=self.bandwidth,
+                exclude_self=True,
+            ),
+            dtype=float,
+        )
+        self.similarity_ = S
+        if self.n_neighbors is not None:
+            D = np.where(allowed, self.task_distances_, np.inf)
+            nearest = np.argsort(D, axis=1, kind="stable")[:, : self.n_neighbors]
+            mask = np.zeros((T, T), dtype=bool)
+            np.put_along_axis(mask, nearest, True, axis=1)
+            allowed &= mask | (S > 0)
+        return allowed
+
+    def _rule_weights(self, rule, similarity, transferability, allowed):
+        """The rule's source weights, validated, kept to neighbours, normalised."""
+        T = allowed.shape[0]
+        W = np.asarray(rule.source_weights(similarity, transferability), dtype=float)
+        if W.shape != (T, T) or not np.isfinite(W).all() or (W < 0).any():
+            raise ValueError(
+                f"transfer rule {rule.name!r} returned source weights of shape "
+                f"{W.shape} (expected {(T, T)}) that are not all finite and "
+                "non-negative."
+            )
+        W = np.where(allowed, W, 0.0)
+        total = W.sum(axis=1, keepdims=True)
+        return np.divide(W, total, out=np.zeros_like(W), where=total > 0)
+
+    def _fit_sets(self, index, weights):
+        """Rows (and relative row weights) of each task's fit."""
+        if weights is None:
+            return [(index.rows(t), None) for t in range(index.n_tasks)]
+        strength = 1.0 if self.strength == "auto" else float(self.strength)
+        sets = []
+        for t in range(index.n_tasks):
+            sources = np.flatnonzero(weights[t])
+            if sources.size == 0 or strength == 0:
+                sets.append((index.rows(t), None))
+                continue
+            scale = strength / weights[t, sources].mean()
+            parts = [index.rows(t)] + [index.rows(s) for s in sources]
+            row_w = np.concatenate(
+                [np.ones(index.counts[t])]
+                + [np.full(index.counts[s], scale * weights[t, s]) for s in sources]
+            )
+            sets.append((np.concatenate(parts), row_w))
+        return sets
+
+    def _fit_all(self, X, y, sample_weight, fit_sets, fittable=None):
+        """Fit a clone on each fit set (through joblib); None where not fittable."""
+        todo = [t for t in range(len(fit_sets)) if fittable is None or fittable[t]]
+
+        def job(t):
+            rows, row_w = fit_sets[t]
+            if sample_weight is not None:
+                w = sample_weight[rows]
+                row_w = w if row_w is None else w * row_w
+            return delayed(_fit_one)(clone(self.estimator), X[rows], y[rows], row_w)
+
+        fitted = Parallel(n_jobs=self.n_jobs)(job(t) for t in todo)
+        models = [None] * len(fit_sets)
+        for t, model in zip(todo, fitted, strict=True):
+            models[t] = model
+        return models
+
+    @staticmethod
+    def _n_classes(index, y_codes, fit_sets):
+        """Number of distinct classes in each fit set."""
+        return np.array([np.unique(y_codes[rows]).shape[0] for rows, _ in fit_sets])
+
+    def _check_classes_per_fit_set(self, index, y_codes, classes, fit_sets):
+        """A classifier task must see two classes: refuse clearly before fitting."""
+        if index.labels[0] is None and index.n_tasks == 1:
+            return  # tasks=None: the wrapped estimator decides, as it would alone
+        bad = np.flatnonzero(self._n_classes(index, y_codes, fit_sets) < 2)
+        if bad.size:
+            names = ", ".join(
+                f"{_label(index.labels[t])!r} (class "
+                f"{_label(classes[y_codes[fit_sets[t][0][0]]])!r})"
+                for t in bad[:5]
+            )
+            more = f" and {bad.size - 5} more" if bad.size > 5 else ""
+            raise ValueError(
+                f"{bad.size} task(s) have rows of one class only: {names}{more}; a "
+                "per-task classifier needs at least two classes. Give every task "
+                "rows of two classes, merge such tasks, or use an instances rule "
+                "('instance') so that their fits include source rows."
+            )
+
+    # -- transferability and the predictions rules -------------------------------------
+    def _resolve_scoring(self, is_clf):
+        """Evaluation metric: ``(name, None)`` if vectorized, or ``(None, scorer)``."""
+        scoring = self.scoring
+        if scoring is None:
+            scoring = "accuracy" if is_clf else "r2"
+        if not isinstance(scoring, str):
+            return None, scoring
+        kind = "classifier" if is_clf else "regressor"
+        if scoring in _VECTORIZED_SCORERS[kind] and (
+            scoring != "neg_log_loss" or hasattr(self.estimator, "predict_proba")
+        ):
+            return scoring, None
+        try:
+            return None, get_scorer(scoring)
+        except ValueError as exc:
+            raise ValueError(f"scoring={scoring!r}: {exc}") from None
+
+    def _transferability(self, models, X, y, y_codes, classes, sample_weight, allowed):
+        """Score every source model on its targets' rows; keep the responses.
+
+        ``models[s]`` is the model of task ``s`` fitted alone, or None when it
+        could not be (a one-class task of an instances rule): its column is NaN.
+        """
+        index = self._index
+        T = index.n_tasks
+        is_clf = classes is not None
+        codes_sorted = index.codes[index.order]
+        target_rows = [index.order[allowed[codes_sorted, s]] for s in range(T)]
+        used = [s for s in range(T) if target_rows[s].size and models[s] is not None]
+        outputs = [None] * T
+        for s, out in zip(
+            used,
+            Parallel(n_jobs=self.n_jobs)(
+                delayed(_outputs)(models[s], X[target_rows[s]], classes) for s in used
+            ),
+            strict=True,
+        ):
+            outputs[s] = out
+        vectorized, scorer = self._resolve_scoring(is_clf)
+        Tr = np.full((T, T), np.nan)
+        for s, rows in enumerate(target_rows):
+            if outputs[s] is None:
+                continue
+            labels, resp = outputs[s]
+            codes = index.codes[rows]
+            w = None if sample_weight is None else sample_weight[rows]
+            if vectorized:
+                y_s = y_codes[rows] if is_clf else y[rows]
+                lab = _class_columns(classes, labels) if is_clf else None
+                scores = _segment_scores(
+                    vectorized, y_s, resp, lab, codes, w, T, classes
+                )
+                Tr[:, s] = np.where(allowed[:, s], scores, np.nan)
+                continue
+            bounds = np.flatnonzero(np.diff(codes)) + 1
+            for seg in np.split(np.arange(rows.size), bounds):
+                t = codes[seg[0]]
+                stand_in = _Responses(
+                    models[s],
+                    labels[seg],
+                    resp[seg] if is_clf else None,
+                    classes,
+                )
+                kwargs = {} if w is None else {"sample_weight": w[seg]}
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", UndefinedMetricWarning)
+                    try:
+                        Tr[t, s] = scorer(
+                            stand_in, X[rows[seg]], y[rows[seg]], **kwargs
+                        )
+                    except TypeError as exc:
+                        if w is None or "sample_weight" not in str(exc):
+                            raise
+                        raise ValueError(
+                            f"scoring={self.scoring!r} does not accept sample_weight, "
+                            "which fit was given: choose a scoring that takes "
+                            "sample weights, or fit without them."
+                        ) from exc
+        return Tr, (target_rows, outputs)
+
+    def _own_weights(self, X, y, y_codes, classes, sample_weight, weights, responses):
+        """Weight of each task's own model against its sources' ensemble."""
+        index = self._index
+        T = index.n_tasks
+        has_sources = weights.sum(axis=1) > 0
+        if self.strength != "auto":
+            own = index.counts / (index.counts + float(self.strength))
+            return np.where(has_sources, own, 1.0)
+        # sources' ensemble on every target's rows
+        target_rows, outputs = responses
+        q = (
+            classes.shape[0]
+            if classes is not None
+            else y.reshape(y.shape[0], -1).shape[1]
+        )
+        ensemble = np.zeros((X.shape[0], q))
+        for s, rows in enumerate(target_rows):
+            if outputs[s] is not None:
+                w = weights[index.codes[rows], s]
+                ensemble[rows] += w[:, None] * outputs[s][1]
+        own_oof = self._cross_fit(X, y, y_codes, classes, sample_weight)
+        if classes is None:
+            Y = y.reshape(y.shape[0], -1).astype(float)
+        else:
+            Y = np.zeros((y.shape[0], classes.shape[0]))
+            Y[np.arange(y.shape[0]), y_codes] = 1.0
+        diff = own_oof - ensemble
+        rw = np.ones(X.shape[0]) if sample_weight is None else sample_weight
+        num = index.sum(rw * np.einsum("ij,ij->i", Y - ensemble, diff))
+        den = index.sum(rw * np.einsum("ij,ij->i", diff, diff))
+        lam = np.divide(num, den, out=np.full(T, 0.5), where=den > 0)
+        lam = np.clip(lam, 0.0, 1.0)
+        lam[index.counts < 2] = 0.5
+        return np.where(has_sources, lam, 1.0)
+
+    def _cross_fit(self, X, y, y_codes, classes, sample_weight):
+        """Out-of-fold responses of each task's own model (interleaved folds)."""
+        index = self._index
+        n = X.shape[0]
+        # order rows by task, then by class (stratified folds), then by position
+        secondary = y_codes if classes is not None else np.zeros(n, dtype=np.intp)
+        order = np.lexsort((np.arange(n), secondary, index.codes))
+        position = np.arange(n) - index.offsets[index.codes[order]]
+        n_folds = np.minimum(self.n_folds, index.counts)
+        fold = np.empty(n, dtype=np.intp)
+        fold[order] = position % n_folds[index.codes[order]]
+        q = classes.shape[0] if classes is not None else y.reshape(n, -1).shape[1]
+        oof = np.zeros((n, q))
+        jobs = []
+        for t in range(index.n_tasks):
+            if index.counts[t] < 2:
+                continue
+            rows = index.rows(t)
+            for k in range(n_folds[t]):
+                test = rows[fold[rows] == k]
+                train = rows[fold[rows] != k]
+                jobs.append((train, test))
+
+        def weights_of(rows):
+            return None if sample_weight is None else sample_weight[rows]
+
+        results = Parallel(n_jobs=self.n_jobs)(
+            delayed(_out_of_fold)(
+                clone(self.estimator), X[tr], y[tr], weights_of(tr), X[te], classes
+            )
+            for tr, te in jobs
+        )
+        for (_, test), resp in zip(jobs, results, strict=True):
+            oof[test] = resp
+        return oof
+
+    # -- predict -----------------------------------------------------------------------
+    def _combination(self, X, tasks):
+        """Task index of ``X`` and each of its tasks' weights over the fitted models."""
+        T = self.tasks_.shape[0]
+        if tasks is None:
+            if T > 1:
+                warnings.warn(
+                    f"{type(self).__name__} was fitted on {T} tasks but predict got "
+                    "tasks=None; all rows are treated as one new task and predicted "
+                    "zero-shot from its nearest tasks. Pass tasks=... (with metadata "
+                    "routing in GridSearchCV, Pipeline and cross_validate).",
+                    UserWarning,
+                    stacklevel=3,
+                )
+            index = TaskIndex(np.array([None], dtype=object), np.zeros(X.shape[0]))
+            codes = np.array([-1 if T > 1 else 0])
+        else:
+            index = check_tasks(tasks, X.shape[0])
+            if T == 1:
+                codes = np.zeros(index.n_tasks, dtype=np.intp)
+            else:
+                codes = self._index.encode(index.labels)
+        C = np.zeros((index.n_tasks, T))
+        seen = codes >= 0
+        own = self.own_weights_[codes[seen]]
+        C[seen] = (1.0 - own)[:, None] * self.source_weights_[codes[seen]]
+        C[np.flatnonzero(seen), codes[seen]] += own
+        if not seen.all():
+            C[~seen] = self._zero_shot_weights(X, index, np.flatnonzero(~seen))
+        return index, C
+
+    def _zero_shot_weights(self, X, index, unseen):
+        """Weights over the fitted tasks of tasks not seen in fit."""
+        from ._similarity import neighbor_similarity
+
+        rows = np.concatenate([index.rows(u) for u in unseen])
+        new_index = check_tasks(index.codes[rows], rows.shape[0])
+        names = index.labels[unseen]
+        if self.task_feature_extractor_ is not None:
+            extractor = self.task_feature_extractor_
+            if extractor.requires_y:
+                raise ValueError(
+                    f"task(s) {names[:5].tolist()} were not seen in fit, and the "
+                    f"task features {extractor.name!r} need y to describe a task; "
+                    "use an X-only extractor (such as 'moments') to predict for new "
+                    "tasks zero-shot."
+                )
+            F_new = extractor.transform(X[rows], tasks=new_index)
+            D = self.metric_.pairwise(F_new, self.task_features_)
+        else:
+            if self.metric_.requires_y:
+                raise ValueError(
+                    f"task(s) {names[:5].tolist()} were not seen in fit, and the "
+                    f"metric {self.metric_.name!r} needs y to compare tasks; use a "
+                    "metric on X-only task features to predict for new tasks."
+                )
+            D = self.metric_.pairwise(X[rows], new_index, self._X_fit, self._index)
+        D = np.asarray(D, dtype=float)
+        S = np.asarray(
+            neighbor_similarity(
+                D,
+                self.n_neighbors,
+                kernel=self.kernel,
+                bandwidth=self.bandwidth,
+                exclude_self=False,
+            ),
+            dtype=float,
+        )
+        W = np.asarray(self.transfer_rule_.source_weights(S, None), dtype=float)
+        W = np.where(np.isfinite(W) & (W > 0), W, 0.0)
+        W = np.where(W.sum(axis=1, keepdims=True) > 0, W, S)
+        nearest = np.argmin(D, axis=1)
+        empty = W.sum(axis=1) <= 0
+        W[empty] = 0.0
+        W[np.flatnonzero(empty), nearest[empty]] = 1.0
+        return W / W.sum(axis=1, keepdims=True)
+
+    def _predict_outputs(self, X, tasks, *, labels):
+        """Combined responses of every row (and labels, for ``predict``)."""
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, accept_sparse=False)
+        index, C = self._combination(X, tasks)
+        classes = getattr(self, "classes_", None)
+        n = X.shape[0]
+        row_weights = C[index.codes]  # (n, n_models)
+        # rows that use exactly one model with weight one take its own labels
+        single = (row_weights == 1.0).any(axis=1) if labels else np.zeros(n, bool)
+        q = classes.shape[0] if classes is not None else None
+        out = None
+        pred = None
+        for m in np.flatnonzero((row_weights > 0).any(axis=0)):
+            rows = np.flatnonzero(row_weights[:, m] > 0)
+            need_labels = classes is not None and single[rows].any()
+            need_resp = classes is None or not single[rows].all()
+            lab, resp = _outputs(
+                self.estimators_[m],
+                X[rows],
+                classes,
+                labels=need_labels,
+                response=need_resp,
+            )
+            if resp is not None:
+                if out is None:
+                    q = resp.shape[1]
+                    out = np.zeros((n, q))
+                out[rows] += row_weights[rows, m][:, None] * resp
+            if need_labels:
+                if pred is None:
+                    pred = np.empty(n, dtype=classes.dtype)
+                pred[rows[single[rows]]] = lab[single[rows]]
+        if out is None:
+            out = np.zeros((n, q if q is not None else 1))
+        return out, pred, single
+
+    # -- public prediction API ---------------------------------------------------------
+    def predict(self, X, tasks=None):
+        """Predict for rows of seen or new tasks.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to predict.
+        tasks : array-like of shape (n_samples,), default=None
+            Task label of each row. Tasks not seen in fit are predicted zero-shot;
+            ``None`` after a multi-task fit warns and treats all rows as one new
+            task.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Predicted class labels or values.
+        """
+        out, pred, single = self._predict_outputs(X, tasks, labels=True)
+        if hasattr(self, "classes_"):
+            combined = self.classes_[np.argmax(out, axis=1)]
+            return np.where(single, pred, combined) if pred is not None else combined
+        return out.ravel() if self._y_ndim == 1 else out
+
+    @available_if(_base_has("predict_proba"))
+    def predict_proba(self, X, tasks=None):
+        """Class probabilities for rows of seen or new tasks.
+
+        Available when the wrapped estimator has ``predict_proba``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to predict.
+        tasks : array-like of shape (n_samples,), default=None
+            Task label of each row (see :meth:`predict`).
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probability of each class of ``classes_``; a per-task model that never
+            saw a class gives it probability zero.
+        """
+        return self._predict_outputs(X, tasks, labels=False)[0]
+
+    @available_if(_base_has("predict_proba"))
+    def predict_log_proba(self, X, tasks=None):
+        """Logarithm of the class probabilities (see :meth:`predict_proba`).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to predict.
+        tasks : array-like of shape (n_samples,), default=None
+            Task label of each row.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Log-probability of each class of ``classes_``.
+        """
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X, tasks=tasks))
+
+    def score(self, X, y, tasks=None, sample_weight=None):
+        """Accuracy (classifier) or coefficient of determination (regressor).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to predict.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            True targets.
+        tasks : array-like of shape (n_samples,), default=None
+            Task label of each row.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Row weights.
+
+        Returns
+        -------
+        score : float
+            Accuracy of ``predict(X, tasks)``, or its :math:`R^2`.
+        """
+        y_pred = self.predict(X, tasks=tasks)
+        if self._base_type() == "classifier":
+            return float(accuracy_score(y, y_pred, sample_weight=sample_weight))
+        return float(r2_score(y, y_pred, sample_weight=sample_weight))
+
+    # -- explanation -------------------------------------------------------------------
+    def explain(self, task) -> dict:
+        """Which sources a fitted task draws on, with what weight.
+
+        Parameters
+        ----------
+        task : hashable
+            Label of a task seen in fit (``None`` after a fit with ``tasks=None``).
+
+        Returns
+        -------
+        explanation : dict
+            ``task``, ``n_rows``, ``transfer`` (what the rule transfers),
+            ``own_weight`` (weight of the task's own model in its predictions) and
+            ``sources``: one dict per source with a positive weight, heaviest
+            first, with its ``task``, ``weight`` (in ``source_weights_``),
+            ``similarity``, ``distance`` and ``transferability``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.linear_model import Ridge
+        >>> from sk_metameta import MetricMetaEstimator
+        >>> X = np.array([[0.0], [1.0], [0.1], [1.1], [5.0], [6.0]])
+        >>> y = np.array([0.0, 1.0, 0.1, 1.1, 5.0, 6.0])
+        >>> model = MetricMetaEstimator(Ridge(), transfer="instance", n_neighbors=1)
+        >>> model = model.fit(X, y, tasks=["a", "a", "b", "b", "c", "c"])
+        >>> info = model.explain("a")
+        >>> info["transfer"], [source["task"] for source in info["sources"]]
+        ('instances', ['b'])
+        """
+        check_is_fitted(self)
+        t = int(self._index.encode([task])[0]) if self.tasks_[0] is not None else 0
+        if t < 0 or (self.tasks_[0] is None and task is not None):
+            raise ValueError(
+                f"task {task!r} was not seen in fit; known tasks: "
+                f"{self.tasks_[:10].tolist()}."
+            )
+        order = np.argsort(-self.source_weights_[t], kind="stable")
+        sources = [
+            {
+                "task": _label(self.tasks_[s]),
+                "weight": float(self.source_weights_[t, s]),
+                "similarity": float(self.similarity_[t, s]),
+                "distance": float(self.task_distances_[t, s]),
+                "transferability": float(self.transferability_[t, s]),
+            }
+            for s in order
+            if self.source_weights_[t, s] > 0
+        ]
+        return {
+            "task": _label(self.tasks_[t]),
+            "n_rows": int(self._index.counts[t]),
+            "transfer": self.transfer_rule_.transfers,
+            "own_weight": float(self.own_weights_[t]),
+            "sources": sources,
+        }

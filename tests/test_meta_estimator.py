@@ -1,0 +1,604 @@
+import warnings
+from typing import ClassVar
+
+import numpy as np
+import pandas as pd
+import pytest
+from joblib import parallel_config
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.base import is_classifier, is_regressor
+from sklearn.cluster import KMeans
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.metrics import get_scorer, log_loss, make_scorer, max_error, r2_score
+from sklearn.neighbors import KNeighborsRegressor
+from sklearn.svm import LinearSVC
+from sklearn.utils import get_tags
+from sklearn.utils._param_validation import InvalidParameterError
+
+from sk_metameta import MetricMetaEstimator
+from sk_metameta.datasets import make_related_tasks
+from sk_metameta.metrics.base import SampleMetric
+from sk_metameta.task_features import CallableTaskFeatures
+from sk_metameta.transfer.base import BaseTransferRule
+
+
+# -- test-local transfer rules (the estimator only relies on the rule contract) --------
+class UniformPredictions(BaseTransferRule):
+    """Every neighbour (positive similarity) counts the same."""
+
+    name: ClassVar[str] = "uniform_predictions"
+    transfers: ClassVar[str] = "predictions"
+
+    def source_weights(self, similarity, transferability=None):
+        return (np.asarray(similarity) > 0).astype(float)
+
+
+class UniformInstances(UniformPredictions):
+    name: ClassVar[str] = "uniform_instances"
+    transfers: ClassVar[str] = "instances"
+
+
+class ParameterRule(BaseTransferRule):
+    name: ClassVar[str] = "some_parameter_rule"
+    transfers: ClassVar[str] = "parameters"
+
+
+class NegativeRule(UniformPredictions):
+    name: ClassVar[str] = "negative"
+
+    def source_weights(self, similarity, transferability=None):
+        return -np.ones_like(np.asarray(similarity, dtype=float))
+
+
+class RecordingRule(UniformPredictions):
+    """Keeps what it was given (rules are cloned, so in a class attribute)."""
+
+    name: ClassVar[str] = "recording"
+    seen: ClassVar[list] = []
+
+    def source_weights(self, similarity, transferability=None):
+        type(self).seen.append((np.array(similarity), transferability))
+        return super().source_weights(similarity, transferability)
+
+
+class MeanGap(SampleMetric):
+    """Distance between the tasks' mean rows, computed from the samples."""
+
+    name: ClassVar[str] = "mean_gap"
+    axioms: ClassVar[frozenset] = frozenset()
+
+    def _pairwise(self, X, index, X_other, index_other, y, y_other):
+        a, b = index.mean(X), index_other.mean(X_other)
+        return np.sqrt(((a[:, None, :] - b[None, :, :]) ** 2).sum(axis=-1))
+
+
+# -- data ------------------------------------------------------------------------------
+def split_tasks(n_tasks, n_train, n_test, seed, **params):
+    """Related tasks; the first ``n_train`` rows of each task for training."""
+    X, y, tasks = make_related_tasks(
+        n_tasks, n_train + n_test, random_state=seed, **params
+    )
+    position = np.arange(tasks.size) - np.searchsorted(tasks, tasks)
+    train = position < n_train
+    return (X[train], y[train], tasks[train]), (X[~train], y[~train], tasks[~train])
+
+
+def classification_tasks(n_tasks=5, n_rows=24, seed=0):
+    """Tasks with balanced binary labels (the per-task median splits the score)."""
+    rng = np.random.default_rng(seed)
+    tasks = np.repeat(np.arange(n_tasks), n_rows)
+    coef = rng.normal(size=3) + 0.3 * rng.normal(size=(n_tasks, 3))
+    X = rng.normal(size=(tasks.size, 3)) + 0.5 * tasks[:, None]
+    score = np.einsum("ij,ij->i", X, coef[tasks]) + 0.5 * rng.normal(size=tasks.size)
+    medians = np.array([np.median(score[tasks == t]) for t in range(n_tasks)])
+    return X, np.where(score > medians[tasks], "up", "down"), tasks
+
+
+@pytest.fixture
+def regression():
+    X, y, tasks = make_related_tasks(6, 12, n_features=3, random_state=0)
+    return X, y, tasks
+
+
+# -- transfer and its guard ------------------------------------------------------------
+@pytest.mark.parametrize("seed", [0, 1])
+def test_transfer_helps_on_related_tasks_with_few_rows(seed):
+    (X, y, tasks), (X_test, y_test, tasks_test) = split_tasks(
+        20, 8, 40, seed, noise=2.0, cluster_std=0.2, n_clusters=2
+    )
+    scores = {}
+    for transfer in ["none", "ensemble", "instance"]:
+        model = MetricMetaEstimator(Ridge(), transfer=transfer, n_neighbors=5)
+        model.fit(X, y, tasks=tasks)
+        scores[transfer] = r2_score(y_test, model.predict(X_test, tasks=tasks_test))
+    assert scores["ensemble"] > scores["none"] + 0.05, scores
+    assert scores["instance"] > scores["none"] + 0.05, scores
+
+
+def test_auto_strength_guards_against_unrelated_sources():
+    # clusters far apart, enough rows per task: sources from other clusters hurt,
+    # and a rule that weighs every source the same offers them anyway
+    (X, y, tasks), (X_test, y_test, tasks_test) = split_tasks(
+        20, 15, 40, 0, noise=0.5, cluster_std=2.0
+    )
+
+    def score(**params):
+        model = MetricMetaEstimator(Ridge(), **params).fit(X, y, tasks=tasks)
+        return r2_score(y_test, model.predict(X_test, tasks=tasks_test)), model
+
+    alone, _ = score(transfer="none")
+    auto, model = score(transfer=UniformPredictions())
+    forced, _ = score(transfer=UniformPredictions(), strength=5.0)
+    assert auto >= alone - 0.01
+    assert forced < alone - 0.03  # the guard is what protects the auto strength
+    assert model.own_weights_.mean() > 0.8
+
+
+def test_float_strength_sets_own_weights_and_zero_means_no_transfer(regression):
+    X, y, tasks = regression
+    model = MetricMetaEstimator(Ridge(), transfer=UniformPredictions(), strength=4.0)
+    model.fit(X, y, tasks=tasks)
+    assert_allclose(model.own_weights_, 12 / (12 + 4.0))
+    alone = MetricMetaEstimator(Ridge(), transfer="none").fit(X, y, tasks=tasks)
+    zero = MetricMetaEstimator(Ridge(), transfer=UniformPredictions(), strength=0.0)
+    zero.fit(X, y, tasks=tasks)
+    assert_allclose(zero.own_weights_, 1.0)
+    assert_allclose(zero.predict(X, tasks=tasks), alone.predict(X, tasks=tasks))
+    # with transfer, a prediction is the own model's mixed with the sources'
+    t = 2
+    rows = tasks == t
+    sources = np.flatnonzero(model.source_weights_[t])
+    expected = model.own_weights_[t] * model.estimators_[t].predict(X[rows])
+    for s in sources:
+        expected += (
+            (1 - model.own_weights_[t])
+            * model.source_weights_[t, s]
+            * model.estimators_[s].predict(X[rows])
+        )
+    assert_allclose(model.predict(X[rows], tasks=tasks[rows]), expected)
+
+
+def test_source_weights_are_normalised_and_kept_to_neighbours(regression):
+    X, y, tasks = regression
+    model = MetricMetaEstimator(Ridge(), transfer=UniformPredictions(), n_neighbors=2)
+    model.fit(X, y, tasks=tasks)
+    W = model.source_weights_
+    assert_allclose(W.sum(axis=1), 1.0)
+    assert ((W > 0).sum(axis=1) <= 2).all()
+    assert_array_equal(np.diag(W), 0.0)
+    assert_array_equal(np.diag(model.similarity_), 0.0)
+    # each target draws on its two nearest tasks
+    D = model.task_distances_ + np.diag(np.full(6, np.inf))
+    nearest = np.sort(np.argsort(D, axis=1, kind="stable")[:, :2], axis=1)
+    assert_array_equal(np.sort(np.argsort(-W, axis=1)[:, :2], axis=1), nearest)
+    # transferability is measured on neighbours only
+    assert_array_equal(np.isfinite(model.transferability_), W > 0)
+
+
+def test_instance_rule_adds_weighted_source_rows():
+    X = np.array([[0.0], [1.0], [0.0], [1.0], [9.0], [10.0]])
+    y = np.array([0.0, 1.0, 0.2, 1.2, 50.0, 60.0])
+    tasks = np.array(["a", "a", "b", "b", "c", "c"])
+    model = MetricMetaEstimator(
+        Ridge(alpha=1e-8), transfer=UniformInstances(), n_neighbors=1, strength=0.5
+    ).fit(X, y, tasks=tasks)
+    # a's model is Ridge on a's rows (weight 1) and b's (weight 0.5)
+    expected = Ridge(alpha=1e-8).fit(X[:4], y[:4], sample_weight=[1, 1, 0.5, 0.5])
+    assert_allclose(model.estimators_[0].coef_, expected.coef_)
+    assert_allclose(model.own_weights_, 1.0)
+
+
+# -- classifiers -----------------------------------------------------------------------
+def test_classes_are_aligned_when_tasks_saw_different_classes():
+    rng = np.random.default_rng(0)
+    tasks = np.repeat([0, 1, 2], 20)
+    X = rng.normal(size=(60, 2)) + tasks[:, None]
+    y = np.empty(60, dtype=object)
+    y[tasks == 0] = np.where(X[tasks == 0, 0] > 0, "a", "b")
+    y[tasks == 1] = np.where(X[tasks == 1, 0] > 1, "b", "c")
+    y[tasks == 2] = np.where(X[tasks == 2, 0] > 2, "a", "c")
+    alone = MetricMetaEstimator(LogisticRegression(), transfer="none")
+    alone.fit(X, y, tasks=tasks)
+    assert alone.classes_.tolist() == ["a", "b", "c"]
+    proba = alone.predict_proba(X[tasks == 1], tasks=tasks[tasks == 1])
+    assert_array_equal(proba[:, 0], 0.0)  # task 1 never saw "a"
+    assert_allclose(proba[:, 1:], alone.estimators_[1].predict_proba(X[tasks == 1]))
+    assert_array_equal(
+        alone.predict(X, tasks=tasks),
+        np.concatenate(
+            [m.predict(X[tasks == t]) for t, m in enumerate(alone.estimators_)]
+        ),
+    )
+
+    model = MetricMetaEstimator(
+        LogisticRegression(), transfer=UniformPredictions(), strength=10.0
+    ).fit(X, y, tasks=tasks)
+    proba = model.predict_proba(X, tasks=tasks)
+    assert_allclose(proba.sum(axis=1), 1.0)
+    lam = model.own_weights_[1]
+    rows = tasks == 1
+    expected = np.zeros((rows.sum(), 3))
+    expected[:, [1, 2]] += lam * model.estimators_[1].predict_proba(X[rows])
+    expected[:, [0, 1]] += (1 - lam) / 2 * model.estimators_[0].predict_proba(X[rows])
+    expected[:, [0, 2]] += (1 - lam) / 2 * model.estimators_[2].predict_proba(X[rows])
+    assert_allclose(proba[rows], expected)
+    assert_array_equal(model.predict(X, tasks=tasks), model.classes_[proba.argmax(1)])
+    assert_allclose(model.predict_log_proba(X, tasks=tasks), np.log(proba))
+
+
+def test_one_class_task_is_a_clear_error():
+    X, y, tasks = classification_tasks()
+    y = y.copy()
+    y[tasks == 3] = "up"
+    with pytest.raises(ValueError, match=r"1 task\(s\) have rows of one class only: 3"):
+        MetricMetaEstimator(LogisticRegression(), transfer="none").fit(
+            X, y, tasks=tasks
+        )
+    with pytest.raises(ValueError, match="one class only: 3 \\(class 'up'\\)"):
+        MetricMetaEstimator(LogisticRegression()).fit(X, y, tasks=tasks)
+    # an instances rule fits task 3 on its rows and its sources': two classes
+    model = MetricMetaEstimator(LogisticRegression(), transfer=UniformInstances())
+    model.fit(X, y, tasks=tasks)
+    assert model.estimators_[3].classes_.tolist() == ["down", "up"]
+    assert np.isnan(model.transferability_[:, 3]).all()  # no model of 3 alone
+
+
+def test_classifier_without_predict_proba_votes():
+    X, y, tasks = classification_tasks()
+    model = MetricMetaEstimator(
+        LinearSVC(), transfer=UniformPredictions(), strength=1.0
+    )
+    assert not hasattr(model, "predict_proba")
+    model.fit(X, y, tasks=tasks)
+    assert not hasattr(model, "predict_proba")
+    votes = np.zeros((X.shape[0], 2))
+    for t in range(5):
+        rows = tasks == t
+        for m, weight in enumerate(model.source_weights_[t] * (1 - 24 / 25)):
+            if weight:
+                hit = model.estimators_[m].predict(X[rows]) == "up"
+                votes[rows, hit.astype(int)] += weight
+        hit = model.estimators_[t].predict(X[rows]) == "up"
+        votes[rows, hit.astype(int)] += 24 / 25
+    assert_array_equal(model.predict(X, tasks=tasks), model.classes_[votes.argmax(1)])
+
+
+# -- transferability -------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "scoring",
+    [
+        "r2",
+        "neg_mean_squared_error",
+        "neg_root_mean_squared_error",
+        "neg_mean_absolute_error",
+        "neg_max_error",
+    ],
+)
+def test_transferability_regression_matches_sklearn_scorers(regression, scoring):
+    X, y, tasks = regression
+    weights = np.linspace(0.5, 2.0, X.shape[0])
+    for sample_weight in [None] if scoring == "neg_max_error" else [None, weights]:
+        model = MetricMetaEstimator(
+            Ridge(), transfer=UniformPredictions(), scoring=scoring
+        )
+        model.fit(X, y, tasks=tasks, sample_weight=sample_weight)
+        scorer = get_scorer(scoring)
+        for t in range(6):
+            for s in range(6):
+                rows = tasks == t
+                kwargs = {}
+                if sample_weight is not None:
+                    kwargs["sample_weight"] = sample_weight[rows]
+                if t == s:
+                    assert np.isnan(model.transferability_[t, s])
+                    continue
+                expected = scorer(model.estimators_[s], X[rows], y[rows], **kwargs)
+                assert model.transferability_[t, s] == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("scoring", ["accuracy", "neg_log_loss", "f1_macro"])
+def test_transferability_classification_matches_sklearn_scorers(scoring):
+    X, y, tasks = classification_tasks()
+    model = MetricMetaEstimator(
+        LogisticRegression(), transfer=UniformPredictions(), scoring=scoring
+    ).fit(X, y, tasks=tasks)
+    scorer = get_scorer(scoring)
+    off_diagonal = ~np.eye(5, dtype=bool)
+    expected = np.full((5, 5), np.nan)
+    for t, s in zip(*np.nonzero(off_diagonal), strict=True):
+        rows = tasks == t
+        expected[t, s] = scorer(model.estimators_[s], X[rows], y[rows])
+    assert_allclose(model.transferability_, expected)
+
+
+def test_transferability_callable_scorer_and_log_loss_on_one_class_target():
+    X, y, tasks = classification_tasks()
+    # a callable scorer receives each source model (its other attributes too)
+    calls = []
+
+    def scorer(estimator, X_target, y_target):
+        calls.append(estimator.coef_.shape)
+        return float(np.mean(estimator.predict(X_target) == y_target))
+
+    model = MetricMetaEstimator(
+        LogisticRegression(), transfer=UniformPredictions(), scoring=scorer
+    ).fit(X, y, tasks=tasks)
+    accuracy = MetricMetaEstimator(
+        LogisticRegression(), transfer=UniformPredictions()
+    ).fit(X, y, tasks=tasks)
+    assert len(calls) == 20 and set(calls) == {(1, 3)}
+    assert_allclose(model.transferability_, accuracy.transferability_)
+
+    # log loss is defined on the global classes even when a target has one class
+    y = y.copy()
+    y[(tasks == 4) & (y == "down")] = "up"
+    model = MetricMetaEstimator(
+        LogisticRegression(), transfer=UniformInstances(), scoring="neg_log_loss"
+    ).fit(X, y, tasks=tasks)
+    rows = tasks == 4
+    source = LogisticRegression().fit(X[tasks == 0], y[tasks == 0])
+    expected = -log_loss(y[rows], source.predict_proba(X[rows]), labels=["down", "up"])
+    assert model.transferability_[4, 0] == pytest.approx(expected)
+
+
+def test_rule_receives_finite_transferability():
+    RecordingRule.seen.clear()
+    X, y, tasks = make_related_tasks(5, 1 + np.arange(5) % 2 * 5, random_state=0)
+    # tasks of one row: r2 is undefined on them, as for sklearn's r2_score
+    model = MetricMetaEstimator(Ridge(), transfer=RecordingRule()).fit(
+        X, y, tasks=tasks
+    )
+    similarity, transferability = RecordingRule.seen[-1]
+    assert np.isfinite(transferability).all()
+    assert np.isnan(model.transferability_[0]).all()
+    assert np.isfinite(model.transferability_[1, [0, 2, 3, 4]]).all()
+    assert_allclose(similarity, model.similarity_)
+
+
+# -- unseen tasks and tasks=None -------------------------------------------------------
+def test_unseen_task_is_predicted_from_its_nearest_tasks(regression):
+    X, y, tasks = regression
+    model = MetricMetaEstimator(Ridge(), transfer=UniformPredictions(), n_neighbors=2)
+    model.fit(X, y, tasks=tasks)
+    X_new = X[tasks == 4] + 0.01
+    features = model.task_feature_extractor_.transform(X_new, tasks=np.zeros(12))
+    distances = model.metric_.pairwise(features, model.task_features_)[0]
+    nearest = np.argsort(distances)[:2]
+    expected = np.mean([model.estimators_[m].predict(X_new) for m in nearest], axis=0)
+    mixed = np.vstack([X_new, X[tasks == 0]])
+    assert_allclose(model.predict(X_new, tasks=[99] * 12), expected)
+    # rows of seen and unseen tasks together
+    both = model.predict(mixed, tasks=np.r_[[99] * 12, [0] * 12])
+    assert_allclose(both[:12], expected)
+    assert_allclose(both[12:], model.predict(X[tasks == 0], tasks=[0] * 12))
+
+
+def test_unseen_task_with_a_sample_metric_matches_feature_version(regression):
+    X, y, tasks = regression
+    common = dict(transfer=UniformPredictions(), n_neighbors=2, bandwidth=1.0)
+    samples = MetricMetaEstimator(Ridge(), metric=MeanGap(), **common)
+    features = MetricMetaEstimator(
+        Ridge(), task_features=lambda X: X.mean(axis=0), **common
+    )
+    samples.fit(X, y, tasks=tasks)
+    features.fit(X, y, tasks=tasks)
+    assert samples.task_features_ is None
+    assert_allclose(samples.task_distances_, features.task_distances_)
+    X_new = X[:12] * 0.5 + 1.0
+    assert_allclose(
+        samples.predict(X_new, tasks=[50] * 12),
+        features.predict(X_new, tasks=[50] * 12),
+    )
+
+
+def test_unseen_task_needs_x_only_task_features(regression):
+    X, y, tasks = regression
+    needs_y = CallableTaskFeatures(lambda X, y: [y.mean()], requires_y=True)
+    model = MetricMetaEstimator(Ridge(), task_features=needs_y).fit(X, y, tasks=tasks)
+    model.predict(X, tasks=tasks)  # seen tasks are fine
+    with pytest.raises(ValueError, match=r"\[7\] were not seen in fit.*need y"):
+        model.predict(X[:3], tasks=[7, 7, 7])
+
+
+def test_predict_without_tasks_after_multitask_fit_warns(regression):
+    X, y, tasks = regression
+    model = MetricMetaEstimator(Ridge()).fit(X, y, tasks=tasks)
+    with pytest.warns(
+        UserWarning, match="fitted on 6 tasks but predict got tasks=None"
+    ):
+        pred = model.predict(X[:5])
+    assert_allclose(pred, model.predict(X[:5], tasks=[-1] * 5))
+    with pytest.warns(UserWarning, match="tasks=None"):
+        model.score(X, y)
+
+
+def test_tasks_none_behaves_like_the_base_estimator(regression):
+    X, y, _ = regression
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = MetricMetaEstimator(Ridge(alpha=3.0)).fit(X, y)
+        assert model.tasks_.tolist() == [None]
+        assert_allclose(model.predict(X), Ridge(alpha=3.0).fit(X, y).predict(X))
+        assert_allclose(model.predict(X, tasks=np.arange(X.shape[0])), model.predict(X))
+    Xc, yc, _ = classification_tasks()
+    model = MetricMetaEstimator(LogisticRegression(C=0.5)).fit(Xc, yc)
+    base = LogisticRegression(C=0.5).fit(Xc, yc)
+    assert_allclose(model.predict_proba(Xc), base.predict_proba(Xc))
+    assert_array_equal(model.predict(Xc), base.predict(Xc))
+    assert model.score(Xc, yc) == base.score(Xc, yc)
+    assert model.explain(None)["sources"] == []
+
+
+# -- input checks ----------------------------------------------------------------------
+def test_instance_rule_needs_sample_weight_support(regression):
+    X, y, tasks = regression
+    model = MetricMetaEstimator(KNeighborsRegressor(n_neighbors=2), transfer="instance")
+    with pytest.raises(ValueError, match=r"KNeighborsRegressor\.fit does not accept"):
+        model.fit(X, y, tasks=tasks)
+    with pytest.raises(ValueError, match="does not take it"):
+        MetricMetaEstimator(KNeighborsRegressor(n_neighbors=2)).fit(
+            X, y, tasks=tasks, sample_weight=np.ones(X.shape[0])
+        )
+    # predictions rules work with it
+    MetricMetaEstimator(KNeighborsRegressor(n_neighbors=2)).fit(X, y, tasks=tasks)
+
+
+def test_parameter_rules_point_to_transfer_regressor(regression):
+    X, y, tasks = regression
+    with pytest.raises(ValueError, match=r"use sk_metameta\.TransferRegressor"):
+        MetricMetaEstimator(Ridge(), transfer=ParameterRule()).fit(X, y, tasks=tasks)
+
+
+def test_invalid_rule_weights_name_the_rule(regression):
+    X, y, tasks = regression
+    with pytest.raises(ValueError, match="rule 'negative' returned source weights"):
+        MetricMetaEstimator(Ridge(), transfer=NegativeRule()).fit(X, y, tasks=tasks)
+
+
+def test_n_neighbors_more_than_sources(regression):
+    X, y, tasks = regression
+    with pytest.raises(
+        ValueError, match=r"n_neighbors=6 but each target task has only 5"
+    ):
+        MetricMetaEstimator(Ridge(), n_neighbors=6).fit(X, y, tasks=tasks)
+    MetricMetaEstimator(Ridge(), n_neighbors=5).fit(X, y, tasks=tasks)
+
+
+def test_wrong_length_tasks(regression):
+    X, y, tasks = regression
+    with pytest.raises(ValueError, match="tasks has 71 labels but X has 72 rows"):
+        MetricMetaEstimator(Ridge()).fit(X, y, tasks=tasks[:-1])
+    model = MetricMetaEstimator(Ridge()).fit(X, y, tasks=tasks)
+    with pytest.raises(ValueError, match="tasks has 3 labels but X has 5 rows"):
+        model.predict(X[:5], tasks=tasks[:3])
+    with pytest.raises(ValueError, match="labels of the same kind"):
+        model.predict(X[:2], tasks=["a", "b"])
+
+
+def test_nan_is_refused(regression):
+    X, y, tasks = regression
+    y_nan = y.copy()
+    y_nan[3] = np.nan
+    with pytest.raises(ValueError, match="Input y contains NaN"):
+        MetricMetaEstimator(Ridge()).fit(X, y_nan, tasks=tasks)
+    X_nan = X.copy()
+    X_nan[0, 0] = np.nan
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        MetricMetaEstimator(Ridge()).fit(X_nan, y, tasks=tasks)
+    model = MetricMetaEstimator(Ridge()).fit(X, y, tasks=tasks)
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        model.predict(X_nan, tasks=tasks)
+    with pytest.raises(ValueError, match="missing labels"):
+        model.predict(X[:2], tasks=[0, None])
+
+
+def test_parameter_validation_and_estimator_type(regression):
+    X, y, tasks = regression
+    with pytest.raises(InvalidParameterError, match="strength"):
+        MetricMetaEstimator(Ridge(), strength=-1.0).fit(X, y, tasks=tasks)
+    with pytest.raises(InvalidParameterError, match="transfer"):
+        MetricMetaEstimator(Ridge(), transfer=3).fit(X, y, tasks=tasks)
+    with pytest.raises(ValueError, match="unknown transfer rule 'nope'"):
+        MetricMetaEstimator(Ridge(), transfer="nope").fit(X, y, tasks=tasks)
+    with pytest.raises(ValueError, match="classifier or a regressor; KMeans"):
+        MetricMetaEstimator(KMeans(n_clusters=2)).fit(X, y, tasks=tasks)
+
+
+def test_tags_follow_the_wrapped_estimator():
+    regressor = MetricMetaEstimator(Ridge())
+    classifier = MetricMetaEstimator(LogisticRegression())
+    assert is_regressor(regressor) and not is_classifier(regressor)
+    assert is_classifier(classifier) and not is_regressor(classifier)
+    assert get_tags(regressor).target_tags.multi_output
+    assert not get_tags(classifier).target_tags.multi_output
+    assert not get_tags(regressor).input_tags.sparse
+    assert hasattr(classifier, "predict_proba")
+    assert not hasattr(regressor, "predict_proba")
+
+
+def test_multioutput_regression(regression):
+    X, y, tasks = regression
+    Y = np.column_stack([y, 2 * y + 1])
+    model = MetricMetaEstimator(Ridge(), transfer="none").fit(X, Y, tasks=tasks)
+    pred = model.predict(X, tasks=tasks)
+    assert pred.shape == (72, 2)
+    rows = tasks == 1
+    assert_allclose(pred[rows], Ridge().fit(X[rows], Y[rows]).predict(X[rows]))
+    model = MetricMetaEstimator(Ridge(), transfer=UniformPredictions()).fit(
+        X, Y, tasks=tasks
+    )
+    assert model.predict(X, tasks=tasks).shape == (72, 2)
+    assert np.isfinite(model.transferability_[~np.eye(6, dtype=bool)]).all()
+
+
+def test_sample_weight_reaches_the_per_task_fits(regression):
+    X, y, tasks = regression
+    weights = np.where(np.arange(72) % 3 == 0, 0.0, 1.0)
+    model = MetricMetaEstimator(Ridge(), transfer="none")
+    model.fit(X, y, tasks=tasks, sample_weight=weights)
+    keep = weights > 0
+    dropped = MetricMetaEstimator(Ridge(), transfer="none")
+    dropped.fit(X[keep], y[keep], tasks=tasks[keep])
+    assert_allclose(model.predict(X, tasks=tasks), dropped.predict(X, tasks=tasks))
+
+
+def test_pandas_input_and_string_tasks(regression):
+    X, y, tasks = regression
+    frame = pd.DataFrame(X, columns=["a", "b", "c"])
+    labels = pd.Series([f"site-{t}" for t in tasks])
+    model = MetricMetaEstimator(Ridge()).fit(frame, y, tasks=labels)
+    assert model.feature_names_in_.tolist() == ["a", "b", "c"]
+    assert model.tasks_.tolist() == [f"site-{t}" for t in range(6)]
+    plain = MetricMetaEstimator(Ridge()).fit(X, y, tasks=labels.to_numpy())
+    assert_allclose(model.predict(frame, tasks=labels), plain.predict(X, tasks=labels))
+    assert model.explain("site-3")["task"] == "site-3"
+
+
+# -- parallelism and explanation -------------------------------------------------------
+@pytest.mark.parametrize("transfer", ["ensemble", "instance"])
+def test_n_jobs_gives_the_same_model(regression, transfer):
+    X, y, tasks = regression
+    one = MetricMetaEstimator(Ridge(), transfer=transfer, n_jobs=1).fit(
+        X, y, tasks=tasks
+    )
+    two = MetricMetaEstimator(Ridge(), transfer=transfer, n_jobs=2).fit(
+        X, y, tasks=tasks
+    )
+    with parallel_config(backend="threading", n_jobs=2):
+        threads = MetricMetaEstimator(Ridge(), transfer=transfer).fit(X, y, tasks=tasks)
+    for other in (two, threads):
+        assert_allclose(other.predict(X, tasks=tasks), one.predict(X, tasks=tasks))
+        assert_allclose(other.source_weights_, one.source_weights_)
+        assert_allclose(other.own_weights_, one.own_weights_)
+        assert_allclose(other.transferability_, one.transferability_)
+
+
+def test_explain(regression):
+    X, y, tasks = regression
+    model = MetricMetaEstimator(Ridge(), transfer=UniformPredictions(), n_neighbors=3)
+    model.fit(X, y, tasks=tasks)
+    info = model.explain(2)
+    assert info["task"] == 2 and info["n_rows"] == 12
+    assert info["transfer"] == "predictions"
+    assert info["own_weight"] == pytest.approx(model.own_weights_[2])
+    assert len(info["sources"]) == 3
+    weights = [source["weight"] for source in info["sources"]]
+    assert weights == sorted(weights, reverse=True)
+    assert sum(weights) == pytest.approx(1.0)
+    for source in info["sources"]:
+        s = source["task"]
+        assert isinstance(s, int)
+        assert source["distance"] == pytest.approx(model.task_distances_[2, s])
+        assert source["similarity"] == pytest.approx(model.similarity_[2, s])
+        assert source["transferability"] == pytest.approx(model.transferability_[2, s])
+    with pytest.raises(ValueError, match="task 17 was not seen in fit"):
+        model.explain(17)
+    alone = MetricMetaEstimator(Ridge(), transfer="none").fit(X, y, tasks=tasks)
+    assert alone.explain(0)["sources"] == [] and alone.explain(0)["own_weight"] == 1.0
+
+
+def test_scorer_without_sample_weight_is_a_clear_error(regression):
+    X, y, tasks = regression
+    model = MetricMetaEstimator(Ridge(), scoring=make_scorer(max_error))
+    with pytest.raises(ValueError, match="does not accept sample_weight"):
+        model.fit(X, y, tasks=tasks, sample_weight=np.ones(72))
