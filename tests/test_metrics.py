@@ -221,6 +221,14 @@ def test_angular_is_accurate_for_nearly_parallel_and_opposite_vectors():
     assert D[0, 2] == 0.0
 
 
+def test_cosine_and_angular_tiny_and_huge_vectors_keep_their_direction():
+    A = np.array([[1e-200, 0.0], [1e200, 0.0], [0.0, 1e-300], [1.0, 0.0]])
+    C = CosineMetric().pairwise(A)
+    G = AngularMetric().pairwise(A)
+    np.testing.assert_allclose(C[:, 3], [0.0, 0.0, 1.0, 0.0], atol=1e-15)
+    np.testing.assert_allclose(G[:, 3], [0.0, 0.0, 0.5, 0.0], atol=1e-15)
+
+
 def test_cosine_and_angular_zero_vectors_are_never_nan():
     A = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, -3.0]])
     C = CosineMetric().pairwise(A)
@@ -630,6 +638,8 @@ def test_sample_metric_input_errors(metric):
         (MMDMetric(block_size=0), "block_size"),
         (MMDMetric(block_size=2.5), "block_size"),
         (EnergyMetric(block_size=-3), "block_size"),
+        (EnergyMetric(n_jobs=0), "n_jobs"),
+        (MMDMetric(n_jobs=1.5), "n_jobs"),
         (SlicedWassersteinMetric(n_projections=0), "n_projections"),
         (SlicedWassersteinMetric(n_quantiles=1.0), "n_quantiles"),
     ],

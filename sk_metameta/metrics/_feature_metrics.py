@@ -170,8 +170,12 @@ class MinkowskiMetric(FeatureMetric):
 
 def _directions(A: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Rows of ``A`` scaled to unit norm, and the mask of zero rows (kept at 0)."""
+    # Divide by the largest entry first, so that tiny or huge rows do not
+    # underflow or overflow when squared.
+    largest = np.abs(A).max(axis=1)
+    zero = largest == 0
+    A = A / np.where(zero, 1.0, largest)[:, None]
     norms = np.sqrt(np.einsum("ij,ij->i", A, A))
-    zero = norms == 0
     return A / np.where(zero, 1.0, norms)[:, None], zero
 
 

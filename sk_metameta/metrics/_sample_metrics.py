@@ -6,11 +6,11 @@ All three metrics here handle every pair of tasks at once:
 - :class:`MMDMetric` and :class:`EnergyMetric` need, for every pair of tasks
   ``(i, j)``, the sum of a function of the row pairs,
   :math:`S_{ij} = \sum_{r \in i} \sum_{s \in j} k(x_r, y_s)`. It is computed by
-  :func:`_task_pair_sums`: rows are sorted by task, a block of rows is compared
+  ``_task_pair_sums``: rows are sorted by task, a block of rows is compared
   with a block of rows by one matrix product, and the block is reduced to
   per-task-pair sums with :func:`numpy.add.reduceat` on both axes. Only blocks on
   or above the diagonal are computed when a set of tasks is compared with itself,
-  and memory stays at one ``block_size x block_size`` block.
+  and memory stays at one ``block_size x block_size`` block per thread.
 - :class:`SlicedWassersteinMetric` projects all rows on random directions, sorts
   each projection within each task in one vectorized sort, and reads every task's
   quantiles at once.
@@ -54,6 +54,16 @@ def _check_choice(value, param: str, metric: str, choices: tuple[str, ...]) -> s
     if not isinstance(value, str) or value not in choices:
         raise ValueError(
             f"metric {metric!r}: {param} must be one of {list(choices)}, got {value!r}."
+        )
+    return value
+
+
+def _check_n_jobs(value, metric: str):
+    if value is not None and (
+        isinstance(value, bool) or not isinstance(value, numbers.Integral) or value == 0
+    ):
+        raise ValueError(
+            f"metric {metric!r}: n_jobs must be None or a non-zero int, got {value!r}."
         )
     return value
 
@@ -521,7 +531,7 @@ class MMDMetric(SampleMetric):
                 X_other,
                 index_other,
                 block_size=block_size,
-                n_jobs=self.n_jobs,
+                n_jobs=_check_n_jobs(self.n_jobs, self.name),
             )
         n_frequencies = -(-n_components // 2)
         rng = check_random_state(self.random_state)
@@ -651,7 +661,7 @@ class EnergyMetric(SampleMetric):
             X_other,
             index_other,
             block_size=block_size,
-            n_jobs=self.n_jobs,
+            n_jobs=_check_n_jobs(self.n_jobs, self.name),
         )
 
 
