@@ -34,6 +34,12 @@ from ._compat import (
     _fit_context,
 )
 from ._components import resolve_metric, resolve_task_features, resolve_transfer_rule
+from ._similarity import (
+    KERNELS,
+    nearest_sources,
+    neighbor_similarity,
+    resolve_bandwidth,
+)
 from ._tasks import TaskIndex, check_tasks
 from .metrics.base import BaseTaskMetric
 from .task_features.base import BaseTaskFeatures
@@ -259,12 +265,13 @@ class MetricMetaEstimator(BaseEstimator):
     n_neighbors : int, default=None
         Number of nearest source tasks each target may draw on; ``None`` means
         every other task. At most the number of tasks in fit minus one.
-    kernel : str, default="gaussian"
-        Kernel turning task distances into similarities, as in
-        :func:`sk_metameta._similarity.neighbor_similarity`.
-    bandwidth : float or str, default="median"
-        Bandwidth of ``kernel``, as in
-        :func:`sk_metameta._similarity.neighbor_similarity`.
+    kernel : {"gaussian", "laplacian", "inverse", "uniform"} or callable, \
+            default="gaussian"
+        Kernel mapping a task distance ``d`` to a similarity ``k(d / h)`` in
+        ``[0, 1]``; a callable maps an array of scaled distances to similarities.
+    bandwidth : float or {"median", "mean"}, default="median"
+        Kernel scale ``h``: a positive number, or the median (mean) of the
+        distances from every task to its neighbours, fixed at fit.
     strength : float >= 0 or "auto", default="auto"
         How much the sources count against the target's own data.
 
@@ -304,6 +311,8 @@ class MetricMetaEstimator(BaseEstimator):
     similarity_ : ndarray of shape (n_tasks, n_tasks)
         Similarity of each target (row) to each source (column): zero for the
         task itself and outside its ``n_neighbors`` nearest sources.
+    bandwidth_ : float
+        Kernel bandwidth used at fit, and for tasks seen first at predict time.
     transferability_ : ndarray of shape (n_tasks, n_tasks)
         ``transferability_[t, s]`` is the score (``scoring``) on target ``t``'s
         rows of source ``s``'s model fitted on its own rows. NaN on the diagonal,
@@ -359,10 +368,17 @@ class MetricMetaEstimator(BaseEstimator):
     >>> model = MetricMetaEstimator(Ridge(), n_neighbors=3).fit(X, y, tasks=tasks)
     >>> model.predict(X[:3], tasks=tasks[:3]).shape
     (3,)
-    >>> model.source_weights_.shape, (model.source_weights_ > 0).sum(axis=1).max()
-    ((8, 8), 3)
-    >>> round(model.score(X, y, tasks=tasks), 2) > 0.5
+    >>> model.source_weights_.shape, bool((model.source_weights_ > 0).sum(1).max() <= 3)
+    ((8, 8), True)
+    >>> model.score(X, y, tasks=tasks) > 0.5
     True
+
+    A task not seen in fit is predicted from its nearest tasks:
+
+    >>> model.predict(X[:3] + 0.1, tasks=[100, 100, 100]).shape
+    (3,)
+    >>> sorted(model.explain(0))
+    ['n_rows', 'own_weight', 'sources', 'task', 'transfer']
     """
 
     __metadata_request__fit: ClassVar[dict] = {"tasks": True}
@@ -377,8 +393,11 @@ class MetricMetaEstimator(BaseEstimator):
         "task_features": [str, BaseTaskFeatures, type, callable],
         "metric": [str, BaseTaskMetric, type, callable],
         "n_neighbors": [Interval(Integral, 1, None, closed="left"), None],
-        "kernel": [str],
-        "bandwidth": [Interval(Real, 0, None, closed="neither"), str],
+        "kernel": [StrOptions(set(KERNELS)), callable],
+        "bandwidth": [
+            Interval(Real, 0, None, closed="neither"),
+            StrOptions({"median", "mean"}),
+        ],
         "strength": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
         "scoring": [str, callable, None],
         "n_folds": [Interval(Integral, 2, None, closed="left")],
@@ -559,14 +578,15 @@ class MetricMetaEstimator(BaseEstimator):
         own_sets = self._fit_sets(index, None)
         transfer = transfers != "nothing" and allowed.any()
         if transfers != "instances" and is_clf:
-            self._check_classes_per_fit_set(index, y_codes, classes, own_sets)
+            self._check_classes_per_task(index, y_codes, classes)
         own_models = None
         if transfers != "instances" or transfer:
             # models of the tasks alone: the fitted models, or the source models
             # that an instances rule scores before it weighs their rows
             fittable = None
             if is_clf and transfers == "instances":
-                fittable = self._n_classes(index, y_codes, own_sets) >= 2
+                counts = self._classes_per_task(index, y_codes, classes.shape[0])
+                fittable = counts >= 2
             own_models = self._fit_all(X, y, sample_weight, own_sets, fittable)
         if transfer:
             transferability, responses = self._transferability(
@@ -576,9 +596,9 @@ class MetricMetaEstimator(BaseEstimator):
                 rule, self.similarity_, _fill_unscored(transferability), allowed
             )
         if transfers == "instances":
-            fit_sets = self._fit_sets(index, weights)
             if is_clf:
-                self._check_classes_per_fit_set(index, y_codes, classes, fit_sets)
+                self._check_classes_per_task(index, y_codes, classes, weights)
+            fit_sets = self._fit_sets(index, weights)
             self.estimators_ = self._fit_all(X, y, sample_weight, fit_sets)
         else:
             self.estimators_ = own_models
@@ -596,18 +616,17 @@ class MetricMetaEstimator(BaseEstimator):
         allowed = ~np.eye(T, dtype=bool)
         if T == 1:
             self.similarity_ = np.zeros((1, 1))
+            self.bandwidth_ = 1.0
             return allowed
-        from ._similarity import neighbor_similarity
-
-        S = np.asarray(
-            neighbor_similarity(
-                self.task_distances_,
-                self.n_neighbors,
-                kernel=self.kernel,
-                bandwidth=self.bandwidth,
-                exclude_self=True,
-            ),
-            dtype=float,
+        # the bandwidth is fixed at fit, so that new tasks use the same kernel
+        neighbors = nearest_sources(self.task_distances_, self.n_neighbors)
+        self.bandwidth_ = resolve_bandwidth(self.bandwidth, neighbors.distances)
+        S = neighbor_similarity(
+            self.task_distances_,
+            self.n_neighbors,
+            kernel=self.kernel,
+            bandwidth=self.bandwidth_,
+            exclude_self=True,
         )
         self.similarity_ = S
         if self.n_neighbors is not None:
@@ -670,19 +689,24 @@ class MetricMetaEstimator(BaseEstimator):
         return models
 
     @staticmethod
-    def _n_classes(index, y_codes, fit_sets):
-        """Number of distinct classes in each fit set."""
-        return np.array([np.unique(y_codes[rows]).shape[0] for rows, _ in fit_sets])
+    def _classes_per_task(index, y_codes, n_classes, weights=None):
+        """Number of classes each task's fit sees (with its weighted sources')."""
+        present = np.zeros((index.n_tasks, n_classes), dtype=bool)
+        present[index.codes, y_codes] = True
+        if weights is not None:
+            present |= (weights > 0).astype(float) @ present > 0
+        return present.sum(axis=1)
 
-    def _check_classes_per_fit_set(self, index, y_codes, classes, fit_sets):
+    def _check_classes_per_task(self, index, y_codes, classes, weights=None):
         """A classifier task must see two classes: refuse clearly before fitting."""
         if index.labels[0] is None and index.n_tasks == 1:
             return  # tasks=None: the wrapped estimator decides, as it would alone
-        bad = np.flatnonzero(self._n_classes(index, y_codes, fit_sets) < 2)
+        counts = self._classes_per_task(index, y_codes, classes.shape[0], weights)
+        bad = np.flatnonzero(counts < 2)
         if bad.size:
             names = ", ".join(
                 f"{_label(index.labels[t])!r} (class "
-                f"{_label(classes[y_codes[fit_sets[t][0][0]]])!r})"
+                f"{_label(classes[y_codes[index.rows(t)[0]]])!r})"
                 for t in bad[:5]
             )
             more = f" and {bad.size - 5} more" if bad.size > 5 else ""
@@ -878,8 +902,6 @@ class MetricMetaEstimator(BaseEstimator):
 
     def _zero_shot_weights(self, X, index, unseen):
         """Weights over the fitted tasks of tasks not seen in fit."""
-        from ._similarity import neighbor_similarity
-
         rows = np.concatenate([index.rows(u) for u in unseen])
         new_index = check_tasks(index.codes[rows], rows.shape[0])
         names = index.labels[unseen]
@@ -903,15 +925,12 @@ class MetricMetaEstimator(BaseEstimator):
                 )
             D = self.metric_.pairwise(X[rows], new_index, self._X_fit, self._index)
         D = np.asarray(D, dtype=float)
-        S = np.asarray(
-            neighbor_similarity(
-                D,
-                self.n_neighbors,
-                kernel=self.kernel,
-                bandwidth=self.bandwidth,
-                exclude_self=False,
-            ),
-            dtype=float,
+        S = neighbor_similarity(
+            D,
+            self.n_neighbors,
+            kernel=self.kernel,
+            bandwidth=self.bandwidth_,
+            exclude_self=False,
         )
         W = np.asarray(self.transfer_rule_.source_weights(S, None), dtype=float)
         W = np.where(np.isfinite(W) & (W > 0), W, 0.0)

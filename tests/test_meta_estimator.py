@@ -373,6 +373,29 @@ def test_unseen_task_is_predicted_from_its_nearest_tasks(regression):
     assert_allclose(both[12:], model.predict(X[tasks == 0], tasks=[0] * 12))
 
 
+class SimilarityPredictions(BaseTransferRule):
+    """The base rule's weights: similarities normalised per target."""
+
+    name: ClassVar[str] = "similarity_predictions"
+    transfers: ClassVar[str] = "predictions"
+
+
+def test_unseen_task_uses_the_bandwidth_fixed_at_fit(regression):
+    X, y, tasks = regression
+    model = MetricMetaEstimator(Ridge(), transfer=SimilarityPredictions())
+    model.fit(X, y, tasks=tasks)
+    D = model.task_distances_[~np.eye(6, dtype=bool)]
+    assert model.bandwidth_ == pytest.approx(np.median(D))
+    X_new = X[tasks == 1][:4] + 3.0  # few rows: their own median would differ
+    features = model.task_feature_extractor_.transform(X_new, tasks=np.zeros(4))
+    distances = model.metric_.pairwise(features, model.task_features_)[0]
+    weights = np.exp(-0.5 * (distances / model.bandwidth_) ** 2)
+    weights /= weights.sum()
+    models = model.estimators_
+    expected = sum(w * m.predict(X_new) for w, m in zip(weights, models, strict=True))
+    assert_allclose(model.predict(X_new, tasks=[9] * 4), expected)
+
+
 def test_unseen_task_with_a_sample_metric_matches_feature_version(regression):
     X, y, tasks = regression
     common = dict(transfer=UniformPredictions(), n_neighbors=2, bandwidth=1.0)
