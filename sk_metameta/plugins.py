@@ -377,6 +377,10 @@ def _distribution_of(ep: metadata.EntryPoint) -> tuple[str, str]:
     return dist.metadata["Name"], dist.version
 
 
+def _builtin_module_name() -> str:
+    return f"{__package__}._builtin"
+
+
 def _register_builtins(pm: pluggy.PluginManager, info: dict) -> None:
     from . import __version__, _builtin
 
@@ -390,10 +394,21 @@ def _load_entry_points(pm: pluggy.PluginManager, info: dict) -> None:
         metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name
     ):
         provider, version = _distribution_of(ep)
-        if ep.name == BUILTIN_PLUGIN or pm.has_plugin(ep.name):
-            continue
+        if ep.name == BUILTIN_PLUGIN and ep.value == _builtin_module_name():
+            continue  # sk-metameta's own entry point: registered by builtins=True
         if normalize_name(ep.name) in blocked or normalize_name(provider) in blocked:
             info[ep.name] = _PluginInfo(ep.name, provider, version, "blocked")
+            continue
+        if pm.has_plugin(ep.name):
+            first = info.get(ep.name, _PluginInfo(ep.name, "", ""))
+            warnings.warn(
+                f"sk-metameta plugin {ep.name!r} ({provider} {version}) is skipped: "
+                f"the plugin {ep.name!r} of {first.provider} {first.version} has "
+                f"that name already. Rename one entry point, or block one with "
+                f"{BLOCK_ENV_VAR}={normalize_name(provider)}.",
+                PluginLoadWarning,
+                stacklevel=3,
+            )
             continue
         try:
             plugin = ep.load()

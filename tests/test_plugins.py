@@ -1,0 +1,406 @@
+"""The registry contract: built-ins through hooks, duplicates, broken and blocked
+plugins, misspelled hooks, unknown names, and the ``sk-metameta plugins`` listing.
+
+Installed plugins are simulated by real distributions (a ``.dist-info`` directory
+with ``entry_points.txt`` next to the plugin module) on a temporary ``sys.path``
+entry, which is what ``importlib.metadata`` finds for an installed package."""
+
+import inspect
+import itertools
+import sys
+import textwrap
+import warnings
+
+import numpy as np
+import pytest
+
+import sk_metameta
+from sk_metameta import _builtin, hookspecs, task_distances
+from sk_metameta._components import resolve_metric
+from sk_metameta.cli import main
+from sk_metameta.metrics import BUILTIN_METRICS, EuclideanMetric
+from sk_metameta.plugins import (
+    BLOCK_ENV_VAR,
+    KINDS,
+    MetricRecord,
+    PluginError,
+    PluginLoadWarning,
+    Registry,
+    TaskFeatureRecord,
+    TransferRuleRecord,
+    get_registry,
+    hookimpl,
+    iter_plugin_info,
+    reset_registry,
+    use_registry,
+)
+from sk_metameta.task_features import BUILTIN_TASK_FEATURES, MomentFeatures
+from sk_metameta.transfer import BUILTIN_TRANSFER_RULES
+
+_counter = itertools.count()
+
+PLUGIN_SOURCE = """
+from sk_metameta.metrics import EuclideanMetric
+from sk_metameta.plugins import MetricRecord, hookimpl
+
+
+class {cls}(EuclideanMetric):
+    \"\"\"Euclidean distance, from a test plugin.\"\"\"
+
+    name = "{metric}"
+
+
+@hookimpl
+def {hook}():
+    return [MetricRecord("{metric}", {cls})]
+"""
+
+
+@pytest.fixture
+def install(tmp_path, monkeypatch):
+    """Install a plugin distribution: module + dist-info on a new sys.path entry."""
+    site = tmp_path / "site-packages"
+    site.mkdir()
+    monkeypatch.syspath_prepend(str(site))
+    modules = []
+
+    def _install(
+        dist,
+        *,
+        metric="fake_metric",
+        version="1.2.3",
+        ep_name=None,
+        source=None,
+        hook="sk_metameta_register_metrics",
+    ):
+        module = f"fake_plugin_{next(_counter)}"
+        modules.append(module)
+        if source is None:
+            source = PLUGIN_SOURCE.format(cls="FakeMetric", metric=metric, hook=hook)
+        (site / f"{module}.py").write_text(textwrap.dedent(source))
+        info = site / f"{dist.replace('-', '_')}-{version}.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(
+            f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n"
+        )
+        (info / "entry_points.txt").write_text(
+            f"[sk_metameta]\n{ep_name or dist.replace('-', '_')} = {module}\n"
+        )
+        return module
+
+    yield _install
+    for module in modules:
+        sys.modules.pop(module, None)
+
+
+@pytest.fixture(autouse=True)
+def fresh_shared_registry():
+    """Tests may build the shared registry with fake plugins: forget it after."""
+    yield
+    reset_registry()
+
+
+def _loaded_registry():
+    return Registry.from_plugins(builtins=True, entry_points=True)
+
+
+# -- hooks and built-ins ----------------------------------------------------------
+def test_every_hook_is_specified_documented_and_known():
+    specs = {
+        name
+        for name, func in inspect.getmembers(hookspecs, inspect.isfunction)
+        if name.startswith("sk_metameta_")
+    }
+    assert specs == set(KINDS.values())
+    for name in specs:
+        doc = inspect.getdoc(getattr(hookspecs, name))
+        assert doc and "Returns" in doc, name
+
+
+def test_builtins_are_registered_through_the_hooks():
+    registry = Registry.from_plugins(builtins=True)
+    assert registry.plugin_manager.get_plugin("builtin") is _builtin
+    for hook_name in KINDS.values():
+        impls = getattr(registry.plugin_manager.hook, hook_name).get_hookimpls()
+        assert [impl.plugin_name for impl in impls] == ["builtin"]
+    for kind, classes in [
+        ("metric", BUILTIN_METRICS),
+        ("task_features", BUILTIN_TASK_FEATURES),
+        ("transfer_rule", BUILTIN_TRANSFER_RULES),
+    ]:
+        assert registry.names(kind) == sorted(cls.name for cls in classes)
+        for cls in classes:
+            component = registry.get(kind, cls.name)
+            assert component.factory is cls
+            assert (component.plugin, component.provider) == ("builtin", "sk-metameta")
+            assert component.version == sk_metameta.__version__
+            assert component.summary == cls.summary
+            assert isinstance(registry.create(kind, cls.name), cls)
+
+
+def test_registry_without_builtins_is_empty():
+    registry = Registry.from_plugins(builtins=False)
+    assert all(registry.names(kind) == [] for kind in KINDS)
+    with pytest.raises(ValueError, match=r"available: \(none\)"):
+        registry.get("metric", "euclidean")
+
+
+def test_records_normalise_names_and_need_a_callable():
+    assert MetricRecord("My-Metric Name", EuclideanMetric).name == "my_metric_name"
+    assert TaskFeatureRecord("m", MomentFeatures).summary == MomentFeatures.summary
+
+    def factory():
+        """First line of the docstring.
+
+        More text.
+        """
+
+    assert TransferRuleRecord("r", factory).summary == "First line of the docstring."
+    with pytest.raises(TypeError, match="factory must be callable"):
+        MetricRecord("broken", "not callable")
+    with pytest.raises(ValueError, match="non-empty str"):
+        MetricRecord("  ", EuclideanMetric)
+
+
+def test_shared_registry_is_cached_reset_and_swapped():
+    first = get_registry()
+    assert get_registry() is first
+    reset_registry()
+    second = get_registry()
+    assert second is not first
+    other = Registry.from_plugins(builtins=True)
+    with use_registry(other):
+        assert get_registry() is other
+    assert get_registry() is second
+
+
+# -- object plugins ---------------------------------------------------------------
+class _MetricPlugin:
+    def __init__(self, *names):
+        self.names = names
+
+    @hookimpl
+    def sk_metameta_register_metrics(self):
+        return [MetricRecord(name, EuclideanMetric) for name in self.names]
+
+
+class PluginA(_MetricPlugin):
+    pass
+
+
+class PluginB(_MetricPlugin):
+    pass
+
+
+def test_object_plugins_register_components():
+    registry = Registry.from_plugins(PluginA("metric_a"), PluginB("metric_b"))
+    assert {"metric_a", "metric_b", "euclidean"} <= set(registry.names("metric"))
+    assert registry.get("metric", "Metric-A").plugin == "PluginA"
+
+
+def test_duplicate_name_names_both_plugins():
+    with pytest.raises(PluginError) as info:
+        Registry.from_plugins(PluginA("twice"), PluginB("twice"))
+    message = str(info.value)
+    assert "'twice'" in message and "'PluginA'" in message and "'PluginB'" in message
+    assert BLOCK_ENV_VAR in message
+
+
+def test_duplicate_of_a_builtin_names_sk_metameta():
+    with pytest.raises(PluginError, match=r"'builtin' \(provider sk-metameta") as info:
+        Registry.from_plugins(PluginA("Euclidean"))
+    assert "'PluginA'" in str(info.value)
+
+
+def test_duplicate_between_installed_distributions_names_both_providers(install):
+    install("dist-one", metric="shared_name", version="1.0")
+    install("dist-two", metric="shared_name", version="2.0")
+    with pytest.raises(PluginError) as info:
+        _loaded_registry()
+    message = str(info.value)
+    assert "'shared_name'" in message
+    assert "dist-one 1.0" in message and "dist-two 2.0" in message
+
+
+def test_wrong_record_type_is_an_error():
+    class WrongRecords:
+        @hookimpl
+        def sk_metameta_register_metrics(self):
+            return [TaskFeatureRecord("x", MomentFeatures)]
+
+    with pytest.raises(PluginError, match="expected MetricRecord records"):
+        Registry.from_plugins(WrongRecords())
+
+
+def test_hook_that_raises_warns_and_other_hooks_still_register():
+    class HalfBroken:
+        @hookimpl
+        def sk_metameta_register_metrics(self):
+            raise RuntimeError("boom")
+
+        @hookimpl
+        def sk_metameta_register_task_features(self):
+            return [TaskFeatureRecord("half_moments", MomentFeatures)]
+
+    with pytest.warns(PluginLoadWarning, match=r"'HalfBroken'.*RuntimeError\('boom'\)"):
+        registry = Registry.from_plugins(HalfBroken())
+    assert "half_moments" in registry.names("task_features")
+    assert "euclidean" in registry.names("metric")
+
+
+def test_misspelled_hookimpl_is_a_plugin_error_for_object_plugins():
+    class Misspelled:
+        @hookimpl
+        def sk_metameta_register_metric(self):  # missing "s"
+            return [MetricRecord("never", EuclideanMetric)]
+
+    with pytest.raises(PluginError, match="sk_metameta_register_metric") as info:
+        Registry.from_plugins(Misspelled())
+    assert "known hooks" in str(info.value)
+
+
+def test_hookimpl_with_unknown_argument_is_a_plugin_error():
+    class WrongArguments:
+        @hookimpl
+        def sk_metameta_register_metrics(self, registry):
+            return []
+
+    with pytest.raises(PluginError, match="does not fit the hook specifications"):
+        Registry.from_plugins(WrongArguments())
+
+
+# -- installed plugins ------------------------------------------------------------
+def test_installed_plugin_is_loaded_with_provider_and_version(install):
+    install("sk-metameta-fake", metric="fake_installed", version="4.5.6")
+    registry = _loaded_registry()
+    component = registry.get("metric", "fake_installed")
+    assert component.plugin == "sk_metameta_fake"
+    assert (component.provider, component.version) == ("sk-metameta-fake", "4.5.6")
+    info = registry.plugin_info["sk_metameta_fake"]
+    assert info.status == "loaded"
+
+
+def test_plugin_that_fails_to_import_warns_and_host_keeps_working(install):
+    install("sk-metameta-broken", source="raise ImportError('missing dependency')\n")
+    with pytest.warns(PluginLoadWarning) as record:
+        registry = _loaded_registry()
+    messages = [str(w.message) for w in record]
+    assert any(
+        "'sk_metameta_broken'" in m and "sk-metameta-broken 1.2.3" in m
+        and "missing dependency" in m
+        for m in messages
+    ), messages  # fmt: skip
+    info = registry.plugin_info["sk_metameta_broken"]
+    assert info.status == "failed" and "missing dependency" in info.detail
+    with use_registry(registry):
+        X = np.array([[0.0], [1.0], [5.0], [6.0]])
+        D = task_distances(X, tasks=[0, 0, 1, 1]).distances
+    assert D[0, 1] == pytest.approx(5.0)
+
+
+def test_misspelled_hookimpl_of_an_installed_plugin_warns_and_is_skipped(install):
+    install(
+        "sk-metameta-typo", metric="typo_metric", hook="sk_metameta_register_metric"
+    )
+    with pytest.warns(PluginLoadWarning, match="sk_metameta_register_metric") as rec:
+        registry = _loaded_registry()
+    assert any("'sk_metameta_typo'" in str(w.message) for w in rec)
+    assert "typo_metric" not in registry.names("metric")
+    assert registry.plugin_info["sk_metameta_typo"].status == "failed"
+    assert "euclidean" in registry.names("metric")
+
+
+@pytest.mark.parametrize(
+    "blocked",
+    ["sk_metameta_blocked", "sk-metameta-blocked", " Other , SK-METAMETA-BLOCKED "],
+)
+def test_environment_variable_blocks_plugins_by_name(install, monkeypatch, blocked):
+    # blocked by entry-point name or by distribution name, normalised; a blocked
+    # plugin is never imported, so its broken import does not even warn
+    install("sk-metameta-blocked", source="raise ImportError('never imported')\n")
+    monkeypatch.setenv(BLOCK_ENV_VAR, blocked)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        registry = _loaded_registry()
+    assert registry.plugin_info["sk_metameta_blocked"].status == "blocked"
+
+
+def test_blocking_one_of_two_duplicates_resolves_the_clash(install, monkeypatch):
+    install("dist-keep", metric="contested", version="1.0")
+    install("dist-drop", metric="contested", version="2.0")
+    monkeypatch.setenv(BLOCK_ENV_VAR, "dist_drop")
+    registry = _loaded_registry()
+    assert registry.get("metric", "contested").provider == "dist-keep"
+
+
+def test_two_distributions_with_one_entry_point_name_warn(install):
+    install("dist-first", metric="first_metric", ep_name="same_plugin")
+    install("dist-second", metric="second_metric", ep_name="same_plugin")
+    with pytest.warns(PluginLoadWarning, match="same_plugin") as record:
+        registry = _loaded_registry()
+    message = " ".join(str(w.message) for w in record)
+    assert "dist-first" in message and "dist-second" in message
+    # the first one found is loaded, the other skipped
+    found = {"first_metric", "second_metric"} & set(registry.names("metric"))
+    assert len(found) == 1
+
+
+# -- names ------------------------------------------------------------------------
+def test_unknown_names_list_the_available_ones():
+    registry = get_registry()
+    for kind in KINDS:
+        with pytest.raises(ValueError, match=r"unknown .*'nope'; available: ") as info:
+            registry.get(kind, "nope")
+        for name in registry.names(kind):
+            assert name in str(info.value)
+    with pytest.raises(ValueError, match="euclidean"):
+        resolve_metric("nope")
+    with pytest.raises(ValueError, match="unknown component kind"):
+        registry.get("metrics", "euclidean")
+    with pytest.raises(ValueError, match="available"):
+        registry.get("metric", None)
+
+
+def test_names_are_looked_up_normalised():
+    registry = get_registry()
+    assert registry.get("metric", " EUCLIDEAN ").name == "euclidean"
+
+
+# -- command line -----------------------------------------------------------------
+def test_cli_plugins_lists_kind_name_provider_version(capsys):
+    assert main(["plugins"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].split()[:5] == ["kind", "name", "plugin", "provider", "summary"]
+    registry = get_registry()
+    for component in registry.components():
+        line = next(
+            row for row in out if row.split()[:2] == [component.kind, component.name]
+        )
+        assert component.plugin in line
+        assert f"{component.provider} {component.version}".strip() in line
+    euclidean = next(row for row in out if row.split()[:2] == ["metric", "euclidean"])
+    assert f"sk-metameta {sk_metameta.__version__}" in euclidean
+
+
+def test_cli_plugins_shows_installed_failed_and_blocked_plugins(
+    install, monkeypatch, capsys
+):
+    install("sk-metameta-listed", metric="listed_metric", version="0.9")
+    install("sk-metameta-blocked-cli", metric="never_listed")
+    install("sk-metameta-failing-cli", source="raise ImportError('no module x')\n")
+    monkeypatch.setenv(BLOCK_ENV_VAR, "sk-metameta-blocked-cli")
+    reset_registry()
+    with pytest.warns(PluginLoadWarning, match="sk_metameta_failing_cli"):
+        assert main(["plugins"]) == 0
+    out = capsys.readouterr().out
+    listed = next(line for line in out.splitlines() if "listed_metric" in line)
+    assert listed.split()[:3] == ["metric", "listed_metric", "sk_metameta_listed"]
+    assert "sk-metameta-listed 0.9" in listed
+    assert "never_listed" not in out
+    assert (
+        "plugin 'sk_metameta_blocked_cli' (sk-metameta-blocked-cli 1.2.3) blocked"
+        in (out)
+    )
+    assert "plugin 'sk_metameta_failing_cli'" in out and "failed" in out
+    statuses = {p.plugin: p.status for p in iter_plugin_info(get_registry())}
+    assert statuses["sk_metameta_listed"] == "loaded"
