@@ -188,6 +188,20 @@ def test_string_scorer_calls_predict_without_tasks_and_warns():
             search.fit(X, y, tasks=tasks)
 
 
+def test_without_routing_the_scorer_gets_no_tasks_and_predict_warns():
+    # routing off: GridSearchCV slices fit parameters for fit, but gives the
+    # scorer nothing, so predict sees tasks=None
+    X, y, tasks = regression_data()
+    search = GridSearchCV(
+        MetricMetaEstimator(Ridge()),
+        {"transfer": ["none"]},
+        cv=GroupKFold(n_splits=2),
+        scoring=get_task_scorer("r2"),
+    )
+    with pytest.warns(UserWarning, match="predict got tasks=None"):
+        search.fit(X, y, tasks=tasks, groups=tasks)
+
+
 # -- both estimators -------------------------------------------------------------------
 @pytest.mark.parametrize("make", ESTIMATORS.values(), ids=ESTIMATORS.keys())
 def test_cross_validate_both_estimators_over_tasks(make):
