@@ -4,7 +4,8 @@ Related synthetic tasks (``make_related_tasks``) with few labelled rows per task
 each task's held-out rows are scored. Baselines: one model per task (a loop of
 sklearn fits, ``transfer="none"``), one pooled model, and a pooled model with one
 indicator column per task (a per-task intercept). Prints a table of held-out
-scores (mean over seeds) and fit times.
+scores (mean over seeds) and fit times, and fit times for growing numbers of
+tasks next to a plain loop of per-task fits.
 
 Usage::
 
@@ -94,10 +95,36 @@ def run(task_type, n_train, cluster_std, seeds, n_tasks):
     return scores, times
 
 
+def scaling(task_counts, n_rows=20, n_neighbors=10):
+    """Fit times against a plain loop of per-task Ridge fits."""
+    print(f"\nfit time (s), Ridge, {n_rows} rows per task, n_neighbors={n_neighbors}")
+    header = ["tasks", "loop of fits", "none", "ensemble", "ensemble s=5", "instance"]
+    print("".join(f"{h:>14}" for h in header))
+    for n_tasks in task_counts:
+        X, y, tasks = make_related_tasks(n_tasks, n_rows, random_state=0)
+        row = [n_tasks]
+        start = time.perf_counter()
+        for t in np.unique(tasks):
+            Ridge().fit(X[tasks == t], y[tasks == t])
+        row.append(time.perf_counter() - start)
+        for params in (
+            dict(transfer="none"),
+            dict(transfer="ensemble"),
+            dict(transfer="ensemble", strength=5.0),
+            dict(transfer="instance"),
+        ):
+            model = MetricMetaEstimator(Ridge(), n_neighbors=n_neighbors, **params)
+            start = time.perf_counter()
+            model.fit(X, y, tasks=tasks)
+            row.append(time.perf_counter() - start)
+        print(f"{row[0]:>14}" + "".join(f"{v:>14.2f}" for v in row[1:]))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer seeds")
     args = parser.parse_args()
+    scaling([50, 200] if args.quick else [50, 200, 1000])
     seeds = range(3) if args.quick else range(10)
     settings = [
         ("regression", 5, 0.3),
