@@ -11,6 +11,7 @@ from sklearn.base import clone
 
 from sk_metameta import check_tasks
 from sk_metameta.metrics import METRIC, PSEUDOMETRIC
+from sk_metameta.testing import check_metric, check_plugin
 
 RTOL, ATOL = 1e-9, 1e-9
 
@@ -349,3 +350,21 @@ def test_otdd_rejects_bad_targets():
     with pytest.raises(ValueError, match="1-D target"):
         y = np.array([0.5, "a"], dtype=object)
         OTDDMetric().pairwise(X, [0, 1], y=y, y_other=y)
+
+
+# -- sk-metameta's conformance kit -----------------------------------------------
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "metric",
+    [WassersteinMetric(), WassersteinMetric(p=1), OTDDMetric()],
+    ids=["w2", "w1", "otdd"],
+)
+def test_conformance_kit_accepts_the_declared_axioms(metric):
+    check_metric(metric)
+
+
+def test_conformance_kit_accepts_the_plugin():
+    from sk_metameta_ot import plugin
+
+    checked = check_plugin(plugin, max_examples=10)
+    assert sorted(checked) == [("metric", "otdd"), ("metric", "wasserstein")]

@@ -111,3 +111,56 @@ def test_cli_in_a_fresh_process_lists_the_provider():
 
 def test_shared_registry_has_the_plugin():
     assert get_registry().get("metric", "otdd").provider == "sk-metameta-ot"
+
+
+# -- in the estimators -------------------------------------------------------------
+def _tasks_in_two_groups():
+    from sk_metameta.datasets import make_related_tasks
+
+    return make_related_tasks(
+        n_tasks=8, n_samples_per_task=15, n_features=2, n_clusters=2, random_state=0
+    )
+
+
+@pytest.mark.parametrize("metric", ["wasserstein", "otdd"])
+def test_meta_estimator_uses_the_plugin_metric_by_name(metric):
+    from sklearn.linear_model import Ridge
+
+    from sk_metameta import MetricMetaEstimator
+
+    X, y, tasks = _tasks_in_two_groups()
+    model = MetricMetaEstimator(Ridge(), transfer="none", metric=metric, n_neighbors=3)
+    model.fit(X, y, tasks=tasks)
+    assert model.metric_.name == metric
+    assert model.task_features_ is None  # a sample metric needs no task features
+    expected = task_distances(X, y, tasks=tasks, metric=metric).distances
+    np.testing.assert_allclose(model.task_distances_, expected, atol=1e-9)
+    assert model.predict(X, tasks=tasks).shape == y.shape
+
+
+def test_grid_search_over_the_plugin_metric():
+    import sklearn
+    from sklearn.linear_model import Ridge
+    from sklearn.model_selection import GridSearchCV, GroupKFold
+
+    from sk_metameta import MetricMetaEstimator, get_task_scorer
+
+    X, y, tasks = _tasks_in_two_groups()
+    search = GridSearchCV(
+        MetricMetaEstimator(Ridge(), transfer="none", n_neighbors=3),
+        [
+            {"metric": ["euclidean"]},
+            {"metric": [WassersteinMetric()], "metric__p": [1, 2]},
+        ],
+        scoring=get_task_scorer("r2"),
+        cv=GroupKFold(n_splits=2),
+    )
+    with sklearn.config_context(enable_metadata_routing=True):
+        search.fit(X, y, tasks=tasks, groups=tasks)
+    assert len(search.cv_results_["params"]) == 3
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+    ot = [p for p in search.cv_results_["params"] if "metric__p" in p]
+    assert [(p["metric"].name, p["metric__p"]) for p in ot] == [
+        ("wasserstein", 1),
+        ("wasserstein", 2),
+    ]
