@@ -171,6 +171,26 @@ def test_check_metric_passes_sample_metrics():
     check_metric(MeanStdDistance())
 
 
+def test_check_metric_with_class_labels_as_y():
+    class ClassFrequencies(SampleMetric):
+        """Total variation between the class frequencies of two tasks."""
+
+        name, summary, axioms = "class_frequencies", "Class frequencies.", PSEUDOMETRIC
+        requires_y = True
+
+        def _pairwise(self, X, index, X_other, index_other, y, y_other):
+            if not np.array_equal(y, np.round(y)) or (np.asarray(y) < 0).any():
+                raise ValueError("y must hold class labels 0, 1, 2")
+            one_hot = np.eye(3)
+            P = index.mean(one_hot[np.asarray(y, dtype=int)])
+            Q = index_other.mean(one_hot[np.asarray(y_other, dtype=int)])
+            return 0.5 * np.abs(P[:, None, :] - Q[None, :, :]).sum(axis=-1)
+
+    check_metric(ClassFrequencies(), y_elements=st.integers(0, 2))
+    with pytest.raises(AssertionError, match="raised ValueError on valid input"):
+        check_metric(ClassFrequencies(), **FAST)
+
+
 def test_check_metric_on_a_restricted_domain():
     class Hellinger(FeatureMetric):
         name, summary, axioms = "hellinger", "Hellinger-like distance.", METRIC

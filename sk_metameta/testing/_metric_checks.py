@@ -42,6 +42,7 @@ def check_metric(
     rtol: float = 1e-6,
     bounds: tuple[float, float] = DEFAULT_BOUNDS,
     min_rows: int | None = None,
+    y_elements: st.SearchStrategy | None = None,
 ) -> None:
     """Check that a task metric satisfies exactly the axioms it declares.
 
@@ -93,6 +94,10 @@ def check_metric(
     min_rows : int, default=None
         Least number of rows per task for a sample metric; default
         ``metric.min_rows``.
+    y_elements : SearchStrategy, default=None
+        Values of ``y`` for a sample metric that declares ``requires_y``; default
+        bounded floats. Pass ``hypothesis.strategies.integers(0, 2)`` for one
+        that compares class labels.
 
     Raises
     ------
@@ -143,7 +148,12 @@ def check_metric(
     else:
         rows = metric.min_rows if min_rows is None else int(min_rows)
 
-        @given(_task_samples(bounds, max(rows, 1), bool(metric.requires_y)))
+        if not metric.requires_y:
+            y_elements = None
+        elif y_elements is None:
+            y_elements = finite_floats(*bounds)
+
+        @given(_task_samples(bounds, max(rows, 1), y_elements))
         def conforms(sample):
             _check_sample_example(metric, sample, declared, tol, who)
 
@@ -418,7 +428,7 @@ class _Sample:
 
 
 @st.composite
-def _task_samples(draw, bounds: tuple[float, float], min_rows: int, with_y: bool):
+def _task_samples(draw, bounds: tuple[float, float], min_rows: int, y_elements):
     """Tasks drawn at random, plus copies, shifts and contractions of the first."""
     low, high = bounds
     elements = finite_floats(low, high)
@@ -427,7 +437,9 @@ def _task_samples(draw, bounds: tuple[float, float], min_rows: int, with_y: bool
     for _ in range(draw(st.integers(1, 3))):
         m = draw(st.integers(min_rows, min_rows + 4))
         Xt = draw(hnp.arrays(np.float64, (m, n_features), elements=elements))
-        yt = draw(hnp.arrays(np.float64, (m,), elements=elements)) if with_y else None
+        yt = None
+        if y_elements is not None:
+            yt = np.asarray(draw(st.lists(y_elements, min_size=m, max_size=m)))
         blocks.append((Xt, yt))
     same, different = [], []
     X0, y0 = blocks[0]
@@ -461,7 +473,7 @@ def _task_samples(draw, bounds: tuple[float, float], min_rows: int, with_y: bool
     labels = draw(task_labels(len(blocks)))
     counts = [b[0].shape[0] for b in blocks]
     X = np.vstack([b[0] for b in blocks])
-    y = np.concatenate([b[1] for b in blocks]) if with_y else None
+    y = None if y_elements is None else np.concatenate([b[1] for b in blocks])
     codes = np.repeat(np.arange(len(blocks)), counts)
     shuffle = np.asarray(draw(st.permutations(range(X.shape[0]))), dtype=int)
     X, codes = X[shuffle], codes[shuffle]

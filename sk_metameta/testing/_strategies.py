@@ -43,6 +43,7 @@ def finite_floats(
     Returns
     -------
     strategy : SearchStrategy of float
+        Draws floats in ``[min_value, max_value]``.
 
     Examples
     --------
@@ -104,6 +105,7 @@ def task_features_arrays(
     Returns
     -------
     strategy : SearchStrategy of ndarray of shape (n_tasks, n_features)
+        Draws float64 arrays, one row of task features per task.
 
     Examples
     --------
@@ -141,6 +143,7 @@ def task_labels(n_tasks: int) -> st.SearchStrategy[list]:
     Returns
     -------
     strategy : SearchStrategy of list
+        Draws lists of ``n_tasks`` distinct labels.
 
     Examples
     --------
@@ -259,6 +262,7 @@ def similarity_matrices(
     Returns
     -------
     strategy : SearchStrategy of ndarray of shape (n_targets, n_sources)
+        Draws similarities in ``[0, max_value]``, many of them exactly zero.
 
     Examples
     --------
