@@ -82,7 +82,7 @@ class TaskNeighbors(NamedTuple):
         """
         values = self.distances if values is None else np.asarray(values, float)
         n_targets, k = self.indices.shape
-        indptr = np.arange(0, n_targets * k + 1, k, dtype=np.int64)
+        indptr = np.arange(n_targets + 1, dtype=np.int64) * k
         order = np.argsort(self.indices, axis=1, kind="stable")
         cols = np.take_along_axis(self.indices, order, axis=1).ravel()
         data = np.take_along_axis(values, order, axis=1).ravel()

@@ -1,13 +1,45 @@
 """Transfer rules: combine the knowledge of source tasks into target models."""
 
-from .base import TRANSFER_KINDS, BaseTransferRule, NoTransfer
+from ._rules import (
+    AdditiveTransfer,
+    EnsembleTransfer,
+    InstanceTransfer,
+    InterpolateTransfer,
+    PriorTransfer,
+    SelectTransfer,
+)
+from .base import (
+    TRANSFER_KINDS,
+    BaseTransferRule,
+    LinearTransferProblem,
+    LinearTransferResult,
+    NoTransfer,
+    normalize_rows,
+)
 
 #: Transfer-rule classes registered by the built-in plugin.
-BUILTIN_TRANSFER_RULES = [NoTransfer]
+BUILTIN_TRANSFER_RULES = [
+    NoTransfer,
+    AdditiveTransfer,
+    InterpolateTransfer,
+    PriorTransfer,
+    EnsembleTransfer,
+    InstanceTransfer,
+    SelectTransfer,
+]
 
 __all__ = [
     "BUILTIN_TRANSFER_RULES",
     "TRANSFER_KINDS",
+    "AdditiveTransfer",
     "BaseTransferRule",
+    "EnsembleTransfer",
+    "InstanceTransfer",
+    "InterpolateTransfer",
+    "LinearTransferProblem",
+    "LinearTransferResult",
     "NoTransfer",
+    "PriorTransfer",
+    "SelectTransfer",
+    "normalize_rows",
 ]

@@ -5,9 +5,19 @@ from __future__ import annotations
 from typing import ClassVar
 
 import numpy as np
+from scipy import sparse
 from sklearn.base import BaseEstimator
 
-__all__ = ["TRANSFER_KINDS", "BaseTransferRule", "NoTransfer"]
+from ._linear import LinearTransferProblem, LinearTransferResult
+
+__all__ = [
+    "TRANSFER_KINDS",
+    "BaseTransferRule",
+    "LinearTransferProblem",
+    "LinearTransferResult",
+    "NoTransfer",
+    "normalize_rows",
+]
 
 #: What a rule transfers from the source tasks to a target task.
 #:
@@ -18,46 +28,171 @@ __all__ = ["TRANSFER_KINDS", "BaseTransferRule", "NoTransfer"]
 TRANSFER_KINDS = ("nothing", "parameters", "instances", "predictions")
 
 
+def normalize_rows(W):
+    """Scale each row of non-negative weights to sum to one (rows of zeros stay zero).
+
+    Parameters
+    ----------
+    W : ndarray or scipy sparse array of shape (n_targets, n_sources)
+        Non-negative weights.
+
+    Returns
+    -------
+    normalized : ndarray or scipy.sparse.csr_array of the same shape
+        Dense for dense input, CSR for sparse input.
+
+    Examples
+    --------
+    >>> normalize_rows([[1.0, 3.0], [0.0, 0.0]]).tolist()
+    [[0.25, 0.75], [0.0, 0.0]]
+    """
+    if sparse.issparse(W):
+        W = sparse.csr_array(W, dtype=float, copy=True)
+        total = np.asarray(W.sum(axis=1)).ravel()
+        scale = np.divide(1.0, total, out=np.zeros_like(total), where=total > 0)
+        W.data *= np.repeat(scale, np.diff(W.indptr))
+        return W
+    W = np.asarray(W, dtype=float)
+    total = W.sum(axis=1, keepdims=True)
+    return np.divide(W, total, out=np.zeros_like(W), where=total > 0)
+
+
+def _relative_to_mean(W) -> sparse.csr_array:
+    """Sparse weights divided by the mean of each row's positive weights."""
+    W = sparse.csr_array(W, dtype=float, copy=True)
+    W.data = np.where(W.data > 0, W.data, 0.0)
+    W.eliminate_zeros()
+    counts = np.diff(W.indptr)
+    total = np.asarray(W.sum(axis=1)).ravel()
+    mean = np.divide(total, counts, out=np.zeros_like(total), where=counts > 0)
+    scale = np.divide(1.0, mean, out=np.zeros_like(mean), where=mean > 0)
+    W.data *= np.repeat(scale, counts)
+    return W
+
+
 class BaseTransferRule(BaseEstimator):
     """Base of every transfer rule.
 
     Subclasses set ``name``, ``summary`` and ``transfers`` (one of
     :data:`TRANSFER_KINDS`). Every rule decides how much each source task
-    contributes to each target through :meth:`source_weights`; rules that transfer
-    parameters also implement the linear-model update used by
-    :class:`~sk_metameta.TransferRegressor`. ``__init__`` only stores keyword
-    arguments.
+    contributes to each target through :meth:`source_weights`;
+    :class:`~sk_metameta.MetricMetaEstimator` uses nothing else.
+    :class:`~sk_metameta.TransferRegressor` calls :meth:`fit_linear` (and
+    :meth:`zero_shot_linear` for tasks first seen at predict time), whose default
+    builds the linear models from :meth:`source_weights` according to
+    ``transfers``:
+
+    - ``"nothing"``: each target's own ridge fit;
+    - ``"instances"``: a ridge fit on the target's rows (weight 1) and its
+      sources' rows, a row of source ``a`` weighing ``w_a / mean(w)`` (``w`` the
+      source weights of the target, the mean over its sources);
+    - ``"predictions"``: the models combined with the source weights, the target's
+      own model counting as a source of similarity one;
+    - ``"parameters"``: no default, the rule must implement :meth:`fit_linear`.
+
+    ``__init__`` only stores keyword arguments.
     """
 
     name: ClassVar[str] = ""
     summary: ClassVar[str] = ""
     transfers: ClassVar[str] = "nothing"
 
-    def source_weights(self, similarity, transferability=None) -> np.ndarray:
+    def source_weights(self, similarity, transferability=None):
         """Weight of each source task for each target task.
 
         Parameters
         ----------
-        similarity : ndarray of shape (n_targets, n_sources)
+        similarity : ndarray or scipy sparse array of shape (n_targets, n_sources)
             Non-negative similarity of each target to each source, zero outside the
-            target's nearest neighbours (and for the target itself).
-        transferability : ndarray of shape (n_targets, n_sources), default=None
+            target's nearest neighbours (and for the target itself). Sparse (CSR)
+            when tasks are many.
+        transferability : ndarray or sparse array of shape (n_targets, n_sources), \
+                default=None
             Score of each source model on each target's labelled rows (greater is
-            better, as scikit-learn scorers), or ``None`` when not computed.
+            better, as scikit-learn scorers), or ``None`` when not computed. When
+            sparse, it has the entries of ``similarity``.
 
         Returns
         -------
-        weights : ndarray of shape (n_targets, n_sources)
-            Non-negative weights; the default normalises the similarities of each
-            target to sum to one (a row of zeros stays zero).
+        weights : ndarray or scipy.sparse.csr_array of shape (n_targets, n_sources)
+            Non-negative weights, zero where the similarity is zero, dense for
+            dense input and sparse for sparse input; the default normalises the
+            similarities of each target to sum to one (a row of zeros stays zero).
         """
-        S = np.asarray(similarity, dtype=float)
-        total = S.sum(axis=1, keepdims=True)
-        return np.divide(S, total, out=np.zeros_like(S), where=total > 0)
+        return normalize_rows(similarity)
+
+    # -- linear models (TransferRegressor) ---------------------------------------------
+    def fit_linear(self, problem: LinearTransferProblem) -> LinearTransferResult:
+        """One linear model per target task, from the tasks' sufficient statistics.
+
+        Parameters
+        ----------
+        problem : LinearTransferProblem
+            The targets' and sources' statistics, the sources' own models, the
+            similarity graph, the ridge penalty and (for leave-one-out criteria)
+            the targets' rows.
+
+        Returns
+        -------
+        result : LinearTransferResult
+            The targets' models and the weight of each source.
+        """
+        S = sparse.csr_array(problem.similarity)
+        if self.transfers == "nothing":
+            W = sparse.csr_array(S.shape)
+            return LinearTransferResult(problem.own_coef(), W)
+        if self.transfers == "parameters":
+            raise NotImplementedError(
+                f"transfer rule {self.name!r} transfers parameters but does not "
+                "implement fit_linear, which TransferRegressor needs."
+            )
+        W = sparse.csr_array(self.source_weights(S, problem.transferability()))
+        if self.transfers == "instances":
+            coef = problem.pooled_coef(_relative_to_mean(W), target_weight=1.0)
+            return LinearTransferResult(coef, W)
+        if self.transfers == "predictions":
+            own = problem.own_coef()
+            W = normalize_rows(W)
+            has = np.asarray(W.sum(axis=1)).ravel() > 0
+            mixed = 0.5 * (W @ problem.source_coef) + 0.5 * own
+            return LinearTransferResult(np.where(has[:, None], mixed, own), W * 0.5)
+        raise ValueError(
+            f"transfer rule {self.name!r} declares transfers={self.transfers!r}; "
+            f"expected one of {list(TRANSFER_KINDS)}."
+        )
+
+    def zero_shot_linear(self, problem: LinearTransferProblem) -> LinearTransferResult:
+        """Models of target tasks without labelled rows (first seen at predict time).
+
+        The default is a ridge fit on the sources' rows, a row of source ``a``
+        weighing ``w_a / mean(w)``, with ``w`` the rule's source weights without
+        transferability (the similarities when those are all zero).
+
+        Parameters
+        ----------
+        problem : LinearTransferProblem
+            As for :meth:`fit_linear`, with all-zero target statistics.
+
+        Returns
+        -------
+        result : LinearTransferResult
+        """
+        S = sparse.csr_array(problem.similarity)
+        W = sparse.csr_array(self.source_weights(S, None))
+        empty = np.asarray(W.sum(axis=1)).ravel() <= 0
+        if empty.any():
+            W = sparse.csr_array(
+                sparse.diags_array(~empty * 1.0) @ W
+                + sparse.diags_array(empty * 1.0) @ normalize_rows(S)
+            )
+        return LinearTransferResult(problem.pooled_coef(_relative_to_mean(W)), W)
 
 
 class NoTransfer(BaseTransferRule):
     """No transfer: every task is fitted on its own rows only (the baseline).
+
+    A task first seen at predict time gets the similarity-weighted pooled fit of
+    its nearest tasks (see :meth:`BaseTransferRule.zero_shot_linear`).
 
     Examples
     --------
@@ -69,6 +204,8 @@ class NoTransfer(BaseTransferRule):
     summary: ClassVar[str] = "No transfer: each task alone (the baseline)."
     transfers: ClassVar[str] = "nothing"
 
-    def source_weights(self, similarity, transferability=None) -> np.ndarray:
+    def source_weights(self, similarity, transferability=None):
         """All zero: no source contributes."""
+        if sparse.issparse(similarity):
+            return sparse.csr_array(similarity.shape)
         return np.zeros_like(np.asarray(similarity, dtype=float))

@@ -1,0 +1,455 @@
+"""Batched closed-form linear algebra of parameter transfer between linear models.
+
+Every task's data enter only through sufficient statistics in one shared frame:
+with ``z = [1, x - mu]`` (or ``z = x`` without intercept) and ``r = y - nu``,
+where ``mu`` and ``nu`` are the weighted means of ``X`` and ``y`` over all training
+rows, task ``t`` contributes
+
+- ``G[t] = sum_i s_i z_i z_i^T`` of shape ``(q, q)``;
+- ``g[t] = sum_i s_i r_i z_i`` of shape ``(q,)``;
+- ``h[t] = sum_i s_i r_i^2`` and ``n[t] = sum_i s_i``,
+
+(``s_i`` the sample weights). These are additive over rows, so a pooled fit of
+several tasks' rows with row weights ``v_a`` uses ``sum_a v_a G[a]``, and every
+ridge-type fit is one ``(q, q)`` solve per task, batched over all tasks.
+
+A model is ``theta = (b, w)`` and predicts ``nu + b + (x - mu) @ w``; ``b`` is the
+prediction at the centre ``mu`` of the training rows, minus ``nu``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import sparse
+
+__all__ = ["LinearTransferProblem", "LinearTransferResult", "TaskStats"]
+
+# Rows processed at once in the row-level (leave-one-out) computations.
+_ROW_BLOCK = 2**15
+
+
+@dataclass
+class TaskStats:
+    """Per-task sufficient statistics of a weighted least-squares fit.
+
+    Attributes
+    ----------
+    G : ndarray of shape (n_tasks, q, q)
+        Weighted Gram matrix of the design rows ``z``.
+    g : ndarray of shape (n_tasks, q)
+        Weighted ``z^T r``.
+    h : ndarray of shape (n_tasks,)
+        Weighted ``r^T r``.
+    n : ndarray of shape (n_tasks,)
+        Sum of the sample weights (the number of rows without weights).
+    """
+
+    G: np.ndarray
+    g: np.ndarray
+    h: np.ndarray
+    n: np.ndarray
+
+    @classmethod
+    def from_rows(cls, Z, r, w, codes, n_tasks) -> TaskStats:
+        """Statistics of rows ``Z, r`` with weights ``w`` grouped by ``codes``."""
+        q = Z.shape[1]
+        G = np.zeros((n_tasks, q, q))
+        g = np.zeros((n_tasks, q))
+        for start in range(0, Z.shape[0], _ROW_BLOCK):
+            sl = slice(start, start + _ROW_BLOCK)
+            Zb, cb = Z[sl], codes[sl]
+            # per-task sums of rows: a sparse (tasks x rows) weighted indicator
+            ind = sparse.csr_array(
+                (w[sl], (cb, np.arange(cb.shape[0]))), shape=(n_tasks, cb.shape[0])
+            )
+            outer = (Zb[:, :, None] * Zb[:, None, :]).reshape(cb.shape[0], q * q)
+            G += (ind @ outer).reshape(n_tasks, q, q)
+            g += ind @ (Zb * r[sl][:, None])
+        h = np.bincount(codes, weights=w * r * r, minlength=n_tasks)
+        n = np.bincount(codes, weights=w, minlength=n_tasks)
+        return cls(G, g, h, n)
+
+    def combine(self, weights) -> TaskStats:
+        """Pooled statistics ``sum_a weights[b, a] * stats[a]`` of each target ``b``.
+
+        Parameters
+        ----------
+        weights : ndarray or sparse array of shape (n_targets, n_tasks)
+            Row weight of each task's rows in each target's pooled fit.
+        """
+        T, q = self.g.shape
+        W = weights if sparse.issparse(weights) else np.asarray(weights)
+        G = np.asarray(W @ self.G.reshape(T, q * q)).reshape(-1, q, q)
+        return TaskStats(
+            G, np.asarray(W @ self.g), np.asarray(W @ self.h), np.asarray(W @ self.n)
+        )
+
+    def __add__(self, other: TaskStats) -> TaskStats:
+        return TaskStats(
+            self.G + other.G, self.g + other.g, self.h + other.h, self.n + other.n
+        )
+
+    def scale(self, factor) -> TaskStats:
+        """Statistics with every task's rows weighted by ``factor`` (per task)."""
+        f = np.asarray(factor, dtype=float)
+        return TaskStats(
+            self.G * f[:, None, None], self.g * f[:, None], self.h * f, self.n * f
+        )
+
+    def take(self, idx) -> TaskStats:
+        """Statistics of the tasks ``idx``."""
+        return TaskStats(self.G[idx], self.g[idx], self.h[idx], self.n[idx])
+
+    def mse(self, coef) -> np.ndarray:
+        """Weighted mean squared error of model ``coef[t]`` on task ``t``'s rows.
+
+        ``coef`` has shape ``(n_tasks, q)`` or ``(n_tasks, k, q)`` (``k`` models
+        per task); the result has shape ``(n_tasks,)`` or ``(n_tasks, k)``. NaN for
+        a task without rows.
+        """
+        coef = np.asarray(coef, dtype=float)
+        one = coef.ndim == 2
+        C = coef[:, None, :] if one else coef
+        quad = np.einsum("tkj,tkj->tk", C @ self.G, C)
+        lin = np.einsum("tkj,tj->tk", C, self.g)
+        sse = np.maximum(self.h[:, None] - 2.0 * lin + quad, 0.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out = np.where(self.n[:, None] > 0, sse / self.n[:, None], np.nan)
+        return out[:, 0] if one else out
+
+
+def solve_psd(A, b) -> np.ndarray:
+    """Batched solve of symmetric positive (semi-)definite systems ``A x = b``.
+
+    Singular systems (no rows and no penalty) get the minimum-norm solution.
+    """
+    try:
+        return np.linalg.solve(A, b[..., None])[..., 0]
+    except np.linalg.LinAlgError:
+        return np.einsum("...ij,...j->...i", np.linalg.pinv(A, hermitian=True), b)
+
+
+@dataclass
+class RowData:
+    """The training rows in the shared frame, for row-level (leave-one-out) criteria.
+
+    Attributes
+    ----------
+    Z : ndarray of shape (n_samples, q)
+    r : ndarray of shape (n_samples,)
+    w : ndarray of shape (n_samples,)
+        Sample weights.
+    codes : ndarray of shape (n_samples,)
+        Target task of each row.
+    """
+
+    Z: np.ndarray
+    r: np.ndarray
+    w: np.ndarray
+    codes: np.ndarray
+
+
+@dataclass
+class LinearTransferResult:
+    """Linear models of the targets built by a transfer rule.
+
+    Attributes
+    ----------
+    coef : ndarray of shape (n_targets, q)
+        Model of each target in the shared frame (``theta = (b, w)``).
+    source_weights : ndarray or sparse array of shape (n_targets, n_sources)
+        How much each source contributed to each target (the rule's own weights).
+    strength : ndarray of shape (n_targets,) or None
+        Per-target transfer strength used, for rules that choose one.
+    """
+
+    coef: np.ndarray
+    source_weights: object
+    strength: np.ndarray | None = None
+    info: dict = field(default_factory=dict)
+
+
+@dataclass
+class LinearTransferProblem:
+    """What a transfer rule gets to build one linear model per target task.
+
+    Attributes
+    ----------
+    stats : TaskStats
+        Statistics of the targets' labelled rows (all zero for a target without
+        rows, as in zero-shot prediction).
+    source_stats : TaskStats
+        Statistics of the source tasks.
+    source_coef : ndarray of shape (n_sources, q)
+        Each source's own ridge model.
+    similarity : sparse array of shape (n_targets, n_sources)
+        Similarity of each target to its nearest sources (zero elsewhere).
+    penalty : ndarray of shape (q,)
+        Diagonal ridge penalty (``alpha`` on coefficients, 0 on the intercept).
+    scale : ndarray of shape (q, q)
+        Second moments of ``z`` per training row; a prior penalty
+        ``lam * (theta - prior) @ scale @ (theta - prior)`` counts like ``lam``
+        rows.
+    rows : RowData or None
+        The targets' rows, for leave-one-out criteria (None: statistics only).
+    fit_intercept : bool
+        Whether ``z`` starts with the constant 1 (the intercept).
+    """
+
+    stats: TaskStats
+    source_stats: TaskStats
+    source_coef: np.ndarray
+    similarity: object
+    penalty: np.ndarray
+    scale: np.ndarray
+    rows: RowData | None = None
+    fit_intercept: bool = True
+    _transferability: object = None
+
+    @property
+    def n_targets(self) -> int:
+        """Number of target tasks."""
+        return int(self.stats.n.shape[0])
+
+    @property
+    def n_sources(self) -> int:
+        """Number of source tasks."""
+        return int(self.source_stats.n.shape[0])
+
+    # -- building blocks for the rules -------------------------------------------------
+    def ridge(self, stats: TaskStats) -> np.ndarray:
+        """Ridge fit (with the problem's penalty) of each set of statistics."""
+        return solve_psd(stats.G + np.diag(self.penalty), stats.g)
+
+    def own_coef(self) -> np.ndarray:
+        """Each target's ridge model on its own rows."""
+        return self.ridge(self.stats)
+
+    def pooled_coef(self, weights, *, target_weight=0.0):
+        """Ridge fit of each target on its sources' rows (and its own).
+
+        Parameters
+        ----------
+        weights : sparse array of shape (n_targets, n_sources)
+            Row weight of each source's rows in each target's fit.
+        target_weight : float, default=0.0
+            Row weight of the target's own rows.
+
+        Returns
+        -------
+        coef : ndarray of shape (n_targets, q)
+        """
+        pooled = self.source_stats.combine(weights)
+        if target_weight:
+            pooled = pooled + self.stats.scale(np.full(self.n_targets, target_weight))
+        return self.ridge(pooled)
+
+    def transferability(self):
+        """Score of each source's own model on each target's rows (neighbours only).
+
+        The score is the negative weighted mean squared error (greater is better,
+        as scikit-learn's ``neg_mean_squared_error``), computed from the target's
+        statistics: ``(h_b - 2 theta_a . g_b + theta_a^T G_b theta_a) / n_b``.
+
+        Returns
+        -------
+        scores : sparse array of shape (n_targets, n_sources)
+            Same sparsity as :attr:`similarity`; ``nan`` for a target without rows.
+        """
+        if self._transferability is None:
+            S = sparse.csr_array(self.similarity)
+            counts = np.diff(S.indptr)
+            scores = np.empty(S.indices.shape[0])
+            # edges grouped by their target: (target, k, q) blocks of equal k
+            for k in np.unique(counts):
+                if k == 0:
+                    continue
+                targets = np.flatnonzero(counts == k)
+                pos = S.indptr[targets][:, None] + np.arange(k)
+                coef = self.source_coef[S.indices[pos]]
+                scores[pos] = -self.stats.take(targets).mse(coef)
+            self._transferability = sparse.csr_array(
+                (scores, S.indices.copy(), S.indptr.copy()), shape=S.shape
+            )
+        return self._transferability
+
+    def prior_fit(
+        self,
+        prior,
+        strength,
+        *,
+        has_prior=None,
+        criterion="loo",
+        pseudo_rows=0.0,
+    ):
+        """Each target's ridge fit pulled toward a prior model.
+
+        Minimises, for each target, ``sum_i s_i (r_i - z_i theta)^2 + theta^T P
+        theta + lam * (theta - prior)^T M (theta - prior)`` with ``P`` the ridge
+        penalty and ``M`` the :attr:`scale` (so ``lam`` counts like ``lam`` rows
+        labelled by the prior).
+
+        Parameters
+        ----------
+        prior : ndarray of shape (n_targets, q)
+            Prior model of each target.
+        strength : float or ndarray of shape (n_grid,)
+            One ``lam`` for every target, or a grid to choose from per target.
+        has_prior : ndarray of bool of shape (n_targets,), default=None
+            Targets without a prior get ``lam = 0``.
+        criterion : {"loo", "gcv"}, default="loo"
+            Per-target criterion over the grid: exact leave-one-out error of the
+            target's rows (needs :attr:`rows`) or generalised cross-validation
+            from the statistics.
+        pseudo_rows : float, default=0.0
+            Smooths each target's criterion toward the criterion of all targets
+            together, as if it had ``pseudo_rows`` more rows that behave like the
+            average row.
+
+        Returns
+        -------
+        coef : ndarray of shape (n_targets, q)
+        lam : ndarray of shape (n_targets,)
+        """
+        T = self.stats.g.shape[0]
+        prior = np.asarray(prior, dtype=float)
+        has_prior = np.ones(T, bool) if has_prior is None else np.asarray(has_prior)
+        grid = np.atleast_1d(np.asarray(strength, dtype=float))
+        K, lam_vals, U, a, c = self._eigen(prior)
+        if grid.shape[0] == 1:
+            lam = np.where(has_prior, grid[0], 0.0)
+        else:
+            crit = self._criterion(
+                grid, lam_vals, U, a, c, K, criterion=criterion
+            )  # (T, L): (sse, n) pairs
+            sse, n = crit
+            if pseudo_rows > 0:
+                total = sse.sum(axis=0) / max(n.sum(axis=0).max(), 1e-300)
+                sse = sse + pseudo_rows * total[None, :]
+                n = n + pseudo_rows
+            with np.errstate(invalid="ignore", divide="ignore"):
+                score = sse / n
+            score = np.where(np.isfinite(score), score, np.inf)
+            best = np.argmin(score, axis=1)
+            lam = np.where(has_prior, grid[best], 0.0)
+            # a target without usable rows (all scores infinite) follows its prior
+            nothing = ~np.isfinite(score).any(axis=1) & has_prior
+            lam = np.where(nothing, grid.max(), lam)
+        beta = self._beta(lam[:, None], lam_vals, a, c)[:, 0]
+        coef = np.einsum("ij,tjk,tk->ti", K, U, beta)
+        return coef, lam
+
+    def _eigen(self, prior):
+        """Whitened eigen-decomposition of every target's penalised Gram matrix.
+
+        With ``theta = K phi`` and ``K = M^(-1/2)`` (``M`` the :attr:`scale`), the
+        normal equations ``(G + P + lam M) theta = g + lam M prior`` become
+        ``(B + lam I) phi = K g + lam phi0`` with ``B = K (G + P) K = U diag(l)
+        U^T``, so ``phi(lam) = U (a + lam c) / (l + lam)`` with ``a = U^T K g``
+        and ``c = U^T phi0``: every ``lam`` at the cost of one eigh per target.
+        """
+        evals, evecs = np.linalg.eigh(self.scale)
+        floor = max(evals.max(), 1.0) * 1e-10
+        evals = np.maximum(evals, floor)
+        K = (evecs / np.sqrt(evals)) @ evecs.T
+        K_inv = (evecs * np.sqrt(evals)) @ evecs.T
+        B = K @ (self.stats.G + np.diag(self.penalty)) @ K
+        B = 0.5 * (B + np.swapaxes(B, 1, 2))
+        lam_vals, U = np.linalg.eigh(B)
+        lam_vals = np.maximum(lam_vals, 0.0)
+        a = np.einsum("tji,tj->ti", U, self.stats.g @ K)  # U^T K g
+        c = np.einsum("tji,tj->ti", U, prior @ K_inv)  # U^T phi0
+        return K, lam_vals, U, a, c
+
+    def own_cv_mse(self, criterion="loo") -> np.ndarray:
+        """Cross-validated mean squared error of each target's own ridge fit.
+
+        Exact leave-one-out with the targets' rows (generalised cross-validation
+        from the statistics without them); ``inf`` where undefined (a target with
+        one row and a free intercept), ``nan`` without rows.
+        """
+        if self.rows is None:
+            criterion = "gcv"
+        K, lam_vals, U, a, c = self._eigen(np.zeros_like(self.stats.g))
+        sse, n = self._criterion(np.zeros(1), lam_vals, U, a, c, K, criterion=criterion)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(n[:, 0] > 0, sse[:, 0] / n[:, 0], np.nan)
+
+    def refit_intercept(self, coef) -> np.ndarray:
+        """``coef`` with each target's intercept refitted on its rows (if it has any).
+
+        The intercept becomes the weighted mean residual of the target's rows for
+        the given coefficients, ``ybar - xbar @ w`` in the original units.
+        """
+        coef = np.array(coef, dtype=float)
+        if not self.fit_intercept:
+            return coef
+        n = self.stats.G[:, 0, 0]
+        has = n > 0
+        resid = self.stats.g[:, 0] - np.einsum(
+            "tj,tj->t", self.stats.G[:, 0, 1:], coef[:, 1:]
+        )
+        coef[has, 0] = resid[has] / n[has]
+        return coef
+
+    @staticmethod
+    def _beta(lam, lam_vals, a, c):
+        """Eigen-coordinates of the solution at each ``lam``: (T, L, q)."""
+        num = a[:, None, :] + lam[..., None] * c[:, None, :]
+        den = lam_vals[:, None, :] + lam[..., None]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(den > 1e-12 * (1 + lam_vals.max()), num / den, 0.0)
+
+    def _criterion(self, grid, lam_vals, U, a, c, K, *, criterion):
+        T = a.shape[0]
+        L = grid.shape[0]
+        if criterion == "gcv":
+            beta = self._beta(np.broadcast_to(grid, (T, L)), lam_vals, a, c)
+            # rows' Gram in eigen-coordinates: U^T K G K U = diag(lam) - U^T K P K U
+            KPK = K @ np.diag(self.penalty) @ K
+            D = np.einsum("tji,jk,tkl->til", U, KPK, U)
+            Gq = np.zeros_like(D)
+            idx = np.arange(D.shape[1])
+            Gq[:, idx, idx] = lam_vals
+            Gq -= D
+            quad = np.einsum("tli,tij,tlj->tl", beta, Gq, beta)
+            lin = np.einsum("tli,ti->tl", beta, a)
+            # a = U^T K g and theta = K U beta, so theta . g = beta . a
+            sse = np.maximum(self.stats.h[:, None] - 2 * lin + quad, 0.0)
+            diagG = np.einsum("tii->ti", Gq)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                trace = np.einsum(
+                    "ti,tli->tl",
+                    diagG,
+                    1.0 / (lam_vals[:, None, :] + grid[None, :, None]),
+                )
+                n = self.stats.n[:, None]
+                gcv_sse = sse / np.square(1.0 - trace / n)
+            gcv_sse = np.where(np.isfinite(gcv_sse) & (trace < n), gcv_sse, np.inf)
+            return gcv_sse, np.broadcast_to(n, gcv_sse.shape).copy()
+        if self.rows is None:
+            raise ValueError("criterion='loo' needs the targets' rows.")
+        rows = self.rows
+        sse = np.zeros((T, L))
+        for start in range(0, rows.Z.shape[0], _ROW_BLOCK):
+            sl = slice(start, start + _ROW_BLOCK)
+            t = rows.codes[sl]
+            w = rows.w[sl]
+            u = np.einsum("nji,nj->ni", U[t], rows.Z[sl] @ K)
+            beta = self._beta(
+                np.broadcast_to(grid, (t.shape[0], L)), lam_vals[t], a[t], c[t]
+            )
+            fitted = np.einsum("nli,ni->nl", beta, u)
+            den = lam_vals[t][:, None, :] + grid[None, :, None]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                inv = np.where(den > 1e-12 * (1 + lam_vals.max()), 1.0 / den, 0.0)
+                lev = w[:, None] * np.einsum("ni,nli->nl", u * u, inv)
+                e = (rows.r[sl][:, None] - fitted) / (1.0 - lev)
+            err = w[:, None] * e * e
+            err = np.where((lev < 1.0 - 1e-10) | (w[:, None] == 0), err, np.inf)
+            for j in range(L):
+                sse[:, j] += np.bincount(t, weights=err[:, j], minlength=T)
+        n = np.broadcast_to(self.stats.n[:, None], sse.shape).copy()
+        return sse, n
