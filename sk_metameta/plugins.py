@@ -221,6 +221,9 @@ def _register_checked(pm: pluggy.PluginManager, plugin: Any, name: str) -> str |
     try:
         pm.register(plugin, name=name)
     except Exception as exc:  # pluggy's PluginValidationError, ValueError, ...
+        # pluggy keeps the plugin and its hooks checked before the failing one
+        if pm.get_plugin(name) is plugin:
+            pm.unregister(name=name)
         return f"it does not fit the hook specifications: {exc}"
     try:
         pm.check_pending()

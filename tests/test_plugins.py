@@ -310,6 +310,26 @@ def test_misspelled_hookimpl_of_an_installed_plugin_warns_and_is_skipped(install
     assert "euclidean" in registry.names("metric")
 
 
+def test_installed_plugin_with_a_broken_hook_is_skipped_whole(install):
+    # the valid metrics hook comes before the broken one (alphabetically): nothing
+    # of a plugin that is reported skipped may stay registered
+    source = PLUGIN_SOURCE.format(
+        cls="HalfMetric", metric="half_metric", hook="sk_metameta_register_metrics"
+    ) + textwrap.dedent(
+        """
+        @hookimpl
+        def sk_metameta_register_transfer_rules(unexpected_argument):
+            return []
+        """
+    )
+    install("sk-metameta-half", source=source)
+    with pytest.warns(PluginLoadWarning, match="'sk_metameta_half'.*is skipped"):
+        registry = _loaded_registry()
+    assert registry.plugin_info["sk_metameta_half"].status == "failed"
+    assert "half_metric" not in registry.names("metric")
+    assert not registry.plugin_manager.has_plugin("sk_metameta_half")
+
+
 @pytest.mark.parametrize(
     "blocked",
     ["sk_metameta_blocked", "sk-metameta-blocked", " Other , SK-METAMETA-BLOCKED "],
