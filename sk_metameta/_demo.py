@@ -691,6 +691,49 @@ class FewShotResult:
         )
 
 
+def check_protocol(
+    index, ks, *, n_folds=5, n_repeats=1, average="rows", min_test_rows=5
+) -> tuple[list, np.ndarray]:
+    """Validate the parameters of :func:`few_shot_evaluation` for the tasks ``index``.
+
+    Parameters
+    ----------
+    index : TaskIndex
+        The tasks (see :func:`sk_metameta.check_tasks`).
+    ks, n_folds, n_repeats, average, min_test_rows
+        As in :func:`few_shot_evaluation`.
+
+    Returns
+    -------
+    ks : list of int
+        The numbers of labelled rows.
+    eligible : ndarray of bool of shape (n_ks, n_tasks)
+        Whether each task has enough rows to be a target at each ``k``.
+    """
+    ks = [int(k) for k in np.atleast_1d(ks)]
+    if not ks or min(ks) < 1:
+        raise ValueError(f"ks must be positive numbers of labelled rows, got {ks}.")
+    if not 2 <= n_folds <= index.n_tasks:
+        raise ValueError(
+            f"n_folds must be between 2 and the number of tasks ({index.n_tasks}), "
+            f"got {n_folds}."
+        )
+    if n_repeats < 1:
+        raise ValueError(f"n_repeats must be at least 1, got {n_repeats}.")
+    if average not in ("rows", "tasks"):
+        raise ValueError(f"average must be 'rows' or 'tasks', got {average!r}.")
+    if min_test_rows < 1:
+        raise ValueError(f"min_test_rows must be at least 1, got {min_test_rows}.")
+    eligible = np.array([index.counts >= k + min_test_rows for k in ks])
+    if not eligible.any(axis=1).all():
+        k = ks[int(np.flatnonzero(~eligible.any(axis=1))[0])]
+        raise ValueError(
+            f"no task has the k + min_test_rows = {k + min_test_rows} rows needed for"
+            f" k={k} (the largest task has {index.counts.max()})."
+        )
+    return ks, eligible
+
+
 def few_shot_evaluation(
     X,
     y,
@@ -776,28 +819,15 @@ def few_shot_evaluation(
     tasks = np.asarray(tasks)
     if not isinstance(methods, Mapping) or not methods:
         raise ValueError("methods must be a non-empty mapping of name to estimator.")
-    ks = [int(k) for k in np.atleast_1d(ks)]
-    if not ks or min(ks) < 1:
-        raise ValueError(f"ks must be positive numbers of labelled rows, got {ks}.")
-    if not 2 <= n_folds <= index.n_tasks:
-        raise ValueError(
-            f"n_folds must be between 2 and the number of tasks ({index.n_tasks}), "
-            f"got {n_folds}."
-        )
-    if n_repeats < 1:
-        raise ValueError(f"n_repeats must be at least 1, got {n_repeats}.")
-    if average not in ("rows", "tasks"):
-        raise ValueError(f"average must be 'rows' or 'tasks', got {average!r}.")
-    if min_test_rows < 1:
-        raise ValueError(f"min_test_rows must be at least 1, got {min_test_rows}.")
     scoring, score = _check_scoring(scoring)
-    eligible = np.array([index.counts >= k + min_test_rows for k in ks])
-    if not eligible.any(axis=1).all():
-        k = ks[int(np.flatnonzero(~eligible.any(axis=1))[0])]
-        raise ValueError(
-            f"no task has the k + min_test_rows = {k + min_test_rows} rows needed for"
-            f" k={k} (the largest task has {index.counts.max()})."
-        )
+    ks, eligible = check_protocol(
+        index,
+        ks,
+        n_folds=n_folds,
+        n_repeats=n_repeats,
+        average=average,
+        min_test_rows=min_test_rows,
+    )
     classes = np.unique(y) if score.response == "predict_proba" else None
     names = list(methods)
     n_m, n_k, n = len(names), len(ks), X.shape[0]
@@ -894,13 +924,46 @@ def demo_methods() -> dict:
             RidgeCV(alphas=_RIDGE_ALPHAS), task_intercept=True
         ),
     }
-    methods.update(_transfer_methods())
+    methods.update(transfer_methods())
     return methods
 
 
-def _transfer_methods() -> dict:
-    """TransferRegressor with its default rule and with every rule it supports."""
-    return {}
+def _fits_linear_models(rule) -> bool:
+    """Whether :class:`~sk_metameta.TransferRegressor` can use the transfer ``rule``.
+
+    It can unless the rule transfers parameters without implementing
+    ``fit_linear`` (the base class builds linear models for the other kinds).
+    """
+    from .transfer.base import BaseTransferRule
+
+    overrides = type(rule).fit_linear is not BaseTransferRule.fit_linear
+    return overrides or rule.transfers != "parameters"
+
+
+def transfer_methods() -> dict:
+    """TransferRegressor with its defaults and with every built-in rule it supports.
+
+    Returns
+    -------
+    methods : dict of str to TransferRegressor
+        ``"TransferRegressor (default: <rule>)"`` first, then one
+        ``"TransferRegressor (<rule>)"`` per other transfer rule of the built-in
+        plugin in the registry (:func:`sk_metameta.plugins.get_registry`) that it
+        can fit.
+    """
+    from ._transfer_regressor import TransferRegressor
+    from .plugins import BUILTIN_PLUGIN, get_registry
+
+    default = TransferRegressor()
+    methods = {f"TransferRegressor (default: {default.transfer})": default}
+    for component in get_registry().components("transfer_rule"):
+        if component.plugin != BUILTIN_PLUGIN or component.name == default.transfer:
+            continue
+        if _fits_linear_models(component.create()):
+            methods[f"TransferRegressor ({component.name})"] = TransferRegressor(
+                transfer=component.name
+            )
+    return methods
 
 
 def _check_plot_path(path: str) -> None:
@@ -976,6 +1039,30 @@ def plot_demo(result: FewShotResult, X, y, tasks, path: str) -> None:
     fig.savefig(path, dpi=110)
 
 
+def demo_data(max_tasks: int | None = None):
+    """The rows of the demo: High School and Beyond, optionally fewer schools.
+
+    Parameters
+    ----------
+    max_tasks : int, default=None
+        Keep only the first ``max_tasks`` schools (by label).
+
+    Returns
+    -------
+    X, y, tasks : ndarrays
+        As :func:`sk_metameta.datasets.load_hsb` with ``return_X_y_tasks=True``.
+    """
+    from .datasets import load_hsb
+
+    X, y, tasks = load_hsb(return_X_y_tasks=True)
+    if max_tasks is not None:
+        if max_tasks < 2:
+            raise ValueError(f"--max-tasks must be at least 2, got {max_tasks}.")
+        keep = np.isin(tasks, np.unique(tasks)[:max_tasks])
+        X, y, tasks = X[keep], y[keep], tasks[keep]
+    return X, y, tasks
+
+
 def run_demo(
     *,
     ks=(5, 10, 20),
@@ -1012,14 +1099,7 @@ def run_demo(
     data : tuple of (X, y, tasks)
         The rows used.
     """
-    from .datasets import load_hsb
-
-    X, y, tasks = load_hsb(return_X_y_tasks=True)
-    if max_tasks is not None:
-        if max_tasks < 2:
-            raise ValueError(f"--max-tasks must be at least 2, got {max_tasks}.")
-        keep = np.isin(tasks, np.unique(tasks)[:max_tasks])
-        X, y, tasks = X[keep], y[keep], tasks[keep]
+    X, y, tasks = demo_data(max_tasks)
     result = few_shot_evaluation(
         X,
         y,
@@ -1048,20 +1128,24 @@ def _positive_int(text: str) -> int:
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     start = time.perf_counter()
-    try:
+    try:  # the user's mistakes: reported in one line, before any work
         if args.plot:
             _check_plot_path(args.plot)
-        result, (X, y, tasks) = run_demo(
-            ks=args.k,
-            n_folds=args.folds,
-            n_repeats=args.repeats,
-            random_state=args.random_state,
-            max_tasks=args.max_tasks,
-            progress=not args.quiet,
+        _, _, tasks = demo_data(args.max_tasks)
+        check_protocol(
+            check_tasks(tasks), args.k, n_folds=args.folds, n_repeats=args.repeats
         )
     except ValueError as exc:
         print(f"sk-metameta demo: error: {exc}", file=sys.stderr)
         return 2
+    result, (X, y, tasks) = run_demo(
+        ks=args.k,
+        n_folds=args.folds,
+        n_repeats=args.repeats,
+        random_state=args.random_state,
+        max_tasks=args.max_tasks,
+        progress=not args.quiet,
+    )
     print(
         "High School and Beyond: mathematics achievement of students in US schools;"
         " one task per school.\nEvery school in turn is the target with k labelled "

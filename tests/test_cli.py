@@ -242,8 +242,8 @@ def test_similarity_task_with_one_row(tmp_path, capsys):
 def test_similarity_unknown_metric_and_task_features(shops_csv, capsys):
     err = assert_error(
         capsys,
-        ["similarity", shops_csv, "--tasks", "shop", "--metric", "cityblock"],
-        "unknown metric 'cityblock'",
+        ["similarity", shops_csv, "--tasks", "shop", "--metric", "no_such_metric"],
+        "unknown metric 'no_such_metric'",
         "available:",
         "euclidean",
         "mmd",
@@ -251,8 +251,15 @@ def test_similarity_unknown_metric_and_task_features(shops_csv, capsys):
     assert "Traceback" not in err
     assert_error(
         capsys,
-        ["similarity", shops_csv, "--tasks", "shop", "--task-features", "quantiles"],
-        "unknown task features 'quantiles'",
+        [
+            "similarity",
+            shops_csv,
+            "--tasks",
+            "shop",
+            "--task-features",
+            "no_such_features",
+        ],
+        "unknown task features 'no_such_features'",
         "moments",
     )
 
@@ -623,6 +630,50 @@ def test_baselines_pass_the_scikit_learn_checks(estimator):
 
 
 # -- demo ----------------------------------------------------------------------------
+
+
+def test_demo_methods_cover_the_built_in_rules():
+    from sk_metameta import TransferRegressor
+    from sk_metameta.plugins import get_registry
+
+    methods = demo_methods()
+    assert list(methods)[:3] == [
+        "target-only ridge",
+        "pooled ridge",
+        "pooled + task intercept",
+    ]
+    default = TransferRegressor().transfer
+    assert isinstance(
+        methods[f"TransferRegressor (default: {default})"], TransferRegressor
+    )
+    builtin = [
+        c.name
+        for c in get_registry().components("transfer_rule")
+        if c.plugin == "builtin" and c.name != default
+    ]
+    assert builtin  # the registry has the built-in rules
+    for name in builtin:
+        assert methods[f"TransferRegressor ({name})"].transfer == name
+    assert len(methods) == 3 + 1 + len(builtin)
+
+
+def test_rules_without_linear_models_are_left_out():
+    from sk_metameta._demo import _fits_linear_models
+    from sk_metameta.transfer import BaseTransferRule
+
+    class Parameters(BaseTransferRule):
+        transfers = "parameters"
+
+    class ParametersWithModels(Parameters):
+        def fit_linear(self, problem):
+            raise NotImplementedError
+
+    class Instances(BaseTransferRule):
+        transfers = "instances"
+
+    assert not _fits_linear_models(Parameters())
+    assert _fits_linear_models(ParametersWithModels())
+    assert _fits_linear_models(Instances())
 
 
 def test_demo_prints_one_table(capsys):
