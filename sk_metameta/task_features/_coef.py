@@ -9,11 +9,10 @@ import numpy as np
 
 from .._tasks import TaskIndex
 from ._segments import (
+    centre,
     check_nonempty,
     check_numeric_y,
-    expand,
     pad_block,
-    segment_mean,
     sort_rows,
     task_blocks,
 )
@@ -41,12 +40,6 @@ def check_alpha(alpha, name: str, *, positive: bool = False) -> float:
             f"{alpha!r}."
         )
     return float(alpha)
-
-
-def centre_rows(A: np.ndarray, index: TaskIndex) -> tuple[np.ndarray, np.ndarray]:
-    """Rows in task order minus their task's mean; and the per-task means."""
-    mean = segment_mean(A, index)
-    return A - expand(mean, index), mean
 
 
 def task_gram(
@@ -79,20 +72,21 @@ def task_gram(
     return gram, cross
 
 
-def ridge_solve(
-    gram: np.ndarray, cross: np.ndarray, alpha: float
-) -> tuple[np.ndarray, np.ndarray]:
+def ridge_solve(gram: np.ndarray, cross: np.ndarray, alpha: float) -> np.ndarray:
     """Solve ``(G_t + alpha I) W_t = C_t`` for every task at once.
 
-    Returns ``W`` of shape ``(n_tasks, n_features, n_targets)`` and the inverse
-    matrices ``(G_t + alpha I)^{-1}`` (the pseudo-inverse when ``alpha == 0``).
+    With ``alpha == 0`` the minimum-norm solution, from the pseudo-inverse of the
+    Gram matrix divided by its largest diagonal entry (so that the reciprocals of
+    tiny eigenvalues cannot overflow). Returns ``W`` of shape
+    ``(n_tasks, n_features, n_targets)``.
     """
-    p = gram.shape[-1]
     if alpha > 0:
-        inverse = np.linalg.inv(gram + alpha * np.eye(p))
-    else:
-        inverse = np.linalg.pinv(gram, rcond=_PINV_RTOL, hermitian=True)
-    return inverse @ cross, inverse
+        return np.linalg.solve(gram + alpha * np.eye(gram.shape[-1]), cross)
+    scale = np.einsum("tpp->tp", gram).max(axis=1, initial=0.0)
+    scale[scale == 0] = 1.0
+    scale = scale[:, None, None]
+    inverse = np.linalg.pinv(gram / scale, rcond=_PINV_RTOL, hermitian=True)
+    return inverse @ (cross / scale)
 
 
 class CoefFeatures(BaseTaskFeatures):
@@ -117,7 +111,8 @@ class CoefFeatures(BaseTaskFeatures):
         Ridge strength, ``>= 0``. With ``alpha > 0`` every task is well-posed, even
         one with fewer rows than features. With ``alpha = 0`` (ordinary least
         squares) a task whose Gram matrix is singular gets the minimum-norm
-        solution (eigenvalues below ``1e-10`` times the largest are treated as 0).
+        solution (eigenvalues of the Gram matrix below ``1e-10`` times the largest
+        are treated as 0).
     fit_intercept : bool, default=True
         Fit an unpenalised intercept ``b`` per task (by centring the task's rows)
         and append it as the last feature. If False, ``b = 0``.
@@ -168,10 +163,10 @@ class CoefFeatures(BaseTaskFeatures):
         Xs = sort_rows(X, index)
         ys = sort_rows(y, index)[:, None]
         if self.fit_intercept:
-            Xs, x_mean = centre_rows(Xs, index)
-            ys, y_mean = centre_rows(ys, index)
+            Xs, x_mean, *_ = centre(Xs, index)
+            ys, y_mean, *_ = centre(ys, index)
         gram, cross = task_gram(Xs, ys, index)
-        coef = ridge_solve(gram, cross, alpha)[0][:, :, 0]
+        coef = ridge_solve(gram, cross, alpha)[:, :, 0]
         if not self.fit_intercept:
             return coef
         intercept = y_mean[:, 0] - np.einsum("tp,tp->t", x_mean, coef)

@@ -165,9 +165,11 @@ class KernelMeanFeatures(BaseTaskFeatures):
     def _median_gamma(Z, rng):
         """``1 / (2 sigma^2)``, ``sigma`` the median positive pairwise distance."""
         if Z.shape[0] > _MEDIAN_ROWS:
-            # Rows in lexicographic order first, so the draw does not depend on
-            # the order in which they were given.
-            Z = Z[np.lexsort(Z.T[::-1])]
+            # Rows ordered by a random projection first, so that the draw does
+            # not depend on the order in which they were given (equal keys come
+            # from equal rows).
+            key = Z @ rng.standard_normal(Z.shape[1])
+            Z = Z[np.argsort(key, kind="stable")]
             Z = Z[np.sort(rng.choice(Z.shape[0], _MEDIAN_ROWS, replace=False))]
         dist = pdist(Z) if Z.shape[0] > 1 else np.empty(0)
         dist = dist[dist > 0]

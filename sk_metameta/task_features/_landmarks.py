@@ -7,14 +7,14 @@ from typing import ClassVar
 import numpy as np
 from sklearn.utils.multiclass import type_of_target
 
-from ._coef import centre_rows, check_alpha
+from ._coef import check_alpha
 from ._segments import (
     BLOCK_FLOATS,
+    centre,
     check_nonempty,
     check_numeric_y,
     expand,
     pad_block,
-    segment_mean,
     segment_sum,
     sort_rows,
     task_blocks,
@@ -27,9 +27,17 @@ __all__ = ["LandmarkFeatures"]
 LEARNERS = ("mean", "univariate", "ridge", "1nn")
 TARGET_TYPES = ("auto", "continuous", "classification")
 
-#: Scores within this relative distance of the best count as tied.
+#: Class scores within ``_TIE_RTOL * max(1, |best|)`` of the best count as tied.
 _TIE_RTOL = 1e-12
-_RESOLUTION = np.finfo(float).resolution
+#: Exact ties (two classes equally frequent among the rows a prediction learns
+#: from) come out of the leave-one-out formulas of the linear learners with
+#: rounding errors of order ``eps * cond / (1 - h_ii)`` (``cond`` the condition
+#: number of the ridge system): their tolerance grows by that much, times this.
+_TIE_SAFETY = 1e3
+_EPS = np.finfo(float).eps
+#: Squared distances within this fraction of the task's largest squared norm
+#: (rows centred) of the smallest count as tied nearest neighbours.
+_DISTANCE_TIE_RTOL = 1e-10
 
 
 def _check_learners(learners, name: str) -> list[str]:
@@ -50,15 +58,18 @@ def _check_learners(learners, name: str) -> list[str]:
     return [v for v in LEARNERS if v in values]
 
 
-def _expected_error(scores: np.ndarray, truth: np.ndarray) -> np.ndarray:
+def _expected_error(
+    scores: np.ndarray, truth: np.ndarray, rtol: float | np.ndarray = _TIE_RTOL
+) -> np.ndarray:
     """Error rate of ``argmax(scores)`` against one-hot ``truth``, ties shared.
 
-    Classes whose score ties with the best are drawn at random, so the error is
-    one minus the share of tied classes that is the true class: the result does
-    not depend on the order of the classes or of the rows.
+    Classes whose score ties with the best (within ``rtol * max(1, |best|)``) are
+    drawn at random, so the error is one minus the share of tied classes that is
+    the true class: the result does not depend on the order of the classes or of
+    the rows.
     """
     top = scores.max(axis=-1, keepdims=True)
-    tied = scores >= top - _TIE_RTOL * np.maximum(1.0, np.abs(top))
+    tied = scores >= top - rtol * np.maximum(1.0, np.abs(top))
     return 1.0 - (tied * truth).sum(axis=-1) / tied.sum(axis=-1)
 
 
@@ -220,8 +231,8 @@ class LandmarkFeatures(BaseTaskFeatures):
         classification = self.target_type_ == "classification"
         Y = self._target_matrix(y, classification)
         Xs, Ys = sort_rows(X, index), sort_rows(Y, index)
-        Xc, _ = centre_rows(Xs, index)
-        Yc, _ = centre_rows(Ys, index)
+        Xc, *_ = centre(Xs, index)
+        Yc, _, _, y_constant = centre(Ys, index)
         counts = index.counts.astype(float)
 
         # Sums over each task's rows of the squared leave-one-out residuals
@@ -241,9 +252,7 @@ class LandmarkFeatures(BaseTaskFeatures):
         out = np.column_stack([totals[learner] / counts for learner in learners])
         if not classification:
             out = np.sqrt(out)
-            var = segment_mean(Yc[:, 0] ** 2, index)
-            mean = segment_mean(Ys[:, 0], index)
-            out[var <= (_RESOLUTION * mean) ** 2] = 0.0
+            out[y_constant[:, 0]] = 0.0
         if self.relative and learners[0] == "mean" and len(learners) > 1:
             base = out[:, :1]
             ratio = out[:, 1:] / np.where(base > 0, base, 1.0)
@@ -304,17 +313,23 @@ class LandmarkFeatures(BaseTaskFeatures):
                 resid = Q[:, :, None, :] - P[..., None] * coef[:, None, :, :]
                 resid /= (1.0 - hat)[..., None]
                 if classification:
-                    err = _expected_error(Y[:, :, None, :] - resid, Y[:, :, None, :])
+                    cond = denom / alpha
+                    rtol = _linear_tie_rtol(cond[:, None, :], hat)[..., None]
+                    truth = Y[:, :, None, :]
+                    err = _expected_error(truth - resid, truth, rtol)
                 else:
                     err = resid[..., 0] ** 2
                 per_column = np.einsum("kmp,km->kp", err, mask)
                 totals["univariate"][tasks] = per_column.min(axis=1)
             if "ridge" in learners:
-                inverse = np.linalg.inv(Pt @ P + alpha * np.eye(p))
+                gram = Pt @ P
+                inverse = np.linalg.inv(gram + alpha * np.eye(p))
                 hat = 1.0 / n[:, None] + np.einsum("kmp,kmp->km", P @ inverse, P)
                 resid = (Q - P @ (inverse @ cross)) / (1.0 - hat)[..., None]
                 if classification:
-                    err = _expected_error(Y - resid, Y)
+                    cond = 1.0 + np.einsum("kpp->k", gram) / alpha
+                    rtol = _linear_tie_rtol(cond[:, None], hat)[..., None]
+                    err = _expected_error(Y - resid, Y, rtol)
                 else:
                     err = resid[..., 0] ** 2
                 totals["ridge"][tasks] = (err * mask).sum(axis=1)
@@ -325,24 +340,45 @@ class LandmarkFeatures(BaseTaskFeatures):
                 )
 
 
+def _linear_tie_rtol(cond: np.ndarray, hat: np.ndarray) -> np.ndarray:
+    """Tie tolerance of leave-one-out class scores of a ridge learner."""
+    return _TIE_RTOL + _TIE_SAFETY * _EPS * cond / (1.0 - hat)
+
+
 def _nearest_neighbour_errors(P, target, mask, classification):
-    """Per-task sums of leave-one-out 1-NN errors of a padded block of tasks."""
+    """Per-task sums of leave-one-out 1-NN errors of a padded block of tasks.
+
+    For a query row ``i`` the nearest rows minimise ``|x_j|^2 - 2 x_i . x_j``
+    (the squared distance less ``|x_i|^2``), which one matrix product of the
+    augmented rows ``[-2 x_i, 1]`` and ``[x_j, |x_j|^2]`` gives for a whole
+    chunk of queries.
+    """
     k, m, _ = P.shape
     sq = np.einsum("kmp,kmp->km", P, P)
-    tol = _TIE_RTOL * (sq + sq.max(axis=1, keepdims=True))
-    Pt = P.transpose(0, 2, 1)
-    padding = np.where(mask, 0.0, np.inf)[:, None, :]
+    tol = (_DISTANCE_TIE_RTOL * sq.max(axis=1))[:, None, None]
+    queries = np.concatenate([-2.0 * P, np.ones((k, m, 1))], axis=2)
+    keys = np.concatenate([P, sq[..., None]], axis=2).transpose(0, 2, 1).copy()
+    padding = None if mask.all() else np.where(mask, 0.0, np.inf)[:, None, :]
     chunk = max(1, BLOCK_FLOATS // max(k * m, 1))
     total = np.zeros(k)
     for start in range(0, m, chunk):
         stop = min(start + chunk, m)
         rows = np.arange(stop - start)
-        dist = sq[:, start:stop, None] + sq[:, None, :] - 2.0 * (P[:, start:stop] @ Pt)
-        np.maximum(dist, 0.0, out=dist)
-        dist += padding
-        dist[:, rows, start + rows] = np.inf
-        nearest = dist <= dist.min(axis=2, keepdims=True) + tol[:, start:stop, None]
-        votes = nearest @ target / nearest.sum(axis=2, keepdims=True)
+        score = queries[:, start:stop] @ keys
+        if padding is not None:
+            score += padding
+        score[:, rows, start + rows] = np.inf
+        best = score.argmin(axis=2)[..., None]
+        nearest = score <= np.take_along_axis(score, best, axis=2) + tol
+        n_nearest = np.count_nonzero(nearest, axis=2)
+        votes = np.take_along_axis(target, best, axis=1)
+        tied = np.nonzero(n_nearest > 1)
+        if tied[0].size:
+            # ties: the mean target of all nearest rows
+            votes[tied] = (
+                np.einsum("rm,rmc->rc", nearest[tied], target[tied[0]])
+                / n_nearest[tied][:, None]
+            )
         truth = target[:, start:stop]
         if classification:
             err = 1.0 - (votes * truth).sum(axis=2)

@@ -9,6 +9,7 @@ import numpy as np
 
 from .._tasks import TaskIndex
 from ._segments import (
+    centre,
     check_nonempty,
     check_numeric_y,
     expand,
@@ -21,10 +22,6 @@ __all__ = ["MomentFeatures", "MomentXYFeatures"]
 
 #: Moment number -> prefix of its feature names.
 _MOMENT_NAMES = {1: "mean", 2: "std", 3: "skew", 4: "kurtosis"}
-
-#: A column whose variance within a task is at most ``(_RESOLUTION * mean) ** 2``
-#: is constant in that task up to rounding (the rule of ``scipy.stats.skew``).
-_RESOLUTION = np.finfo(float).resolution
 
 
 def _check_moments(moments, name: str) -> list[int]:
@@ -51,20 +48,22 @@ def _check_moments(moments, name: str) -> list[int]:
 
 
 def _moments_of_sorted(
-    A: np.ndarray, index: TaskIndex, orders: list[int], standardize: bool = False
+    A: np.ndarray,
+    index: TaskIndex,
+    orders: list[int],
+    *,
+    standardize: bool = False,
+    overwrite: bool = False,
 ):
     """Per-task moments of the columns of ``A`` (rows in task order).
 
     Returns the list of per-task arrays for ``orders``, the rows standardised
     within their task (or None, unless asked for or needed by ``orders``) and the
     mask of (task, column) pairs that are constant. Higher moments are computed
-    from the standardised rows, which neither overflow nor underflow.
+    from the standardised rows, which neither overflow nor underflow. With
+    ``overwrite``, ``A`` may be modified.
     """
-    mean = segment_mean(A, index)
-    centred = A - expand(mean, index)
-    var = segment_mean(centred * centred, index)
-    constant = var <= (_RESOLUTION * mean) ** 2
-    var[constant] = 0.0
+    centred, mean, var, constant = centre(A, index, overwrite=overwrite)
     std = np.sqrt(var)
     z = None
     if standardize or max(orders) > 2:
@@ -149,7 +148,8 @@ class MomentFeatures(BaseTaskFeatures):
     def _transform(self, X, y, index):
         orders = _check_moments(self.moments, self.name)
         check_nonempty(index, self.name)
-        stats, *_ = _moments_of_sorted(sort_rows(X, index), index, orders)
+        A = sort_rows(X, index)
+        stats, *_ = _moments_of_sorted(A, index, orders, overwrite=A is not X)
         return self._stack(stats, index)
 
     def _stack(self, blocks, index):
@@ -222,7 +222,9 @@ class MomentXYFeatures(MomentFeatures):
         check_nonempty(index, self.name)
         y = check_numeric_y(y, self.name)
         A = sort_rows(np.column_stack([X, y]), index)
-        stats, z, constant = _moments_of_sorted(A, index, orders, standardize=True)
+        stats, z, constant = _moments_of_sorted(
+            A, index, orders, standardize=True, overwrite=True
+        )
         corr = segment_mean(z[:, :-1] * z[:, -1:], index)
         corr[constant[:, :-1] | constant[:, -1:]] = 0.0
         return self._stack([*stats, np.clip(corr, -1.0, 1.0)], index)

@@ -19,6 +19,10 @@ from .._tasks import TaskIndex
 #: Floats (8 bytes each) a block of tasks may hold in its largest intermediate.
 BLOCK_FLOATS = 2**22
 
+#: A column whose variance within a task is at most ``(RESOLUTION * mean) ** 2``
+#: is constant in that task up to rounding (the rule of ``scipy.stats.skew``).
+RESOLUTION = np.finfo(float).resolution
+
 
 def check_nonempty(index: TaskIndex, name: str) -> None:
     """Refuse a task without rows (possible only for a hand-built TaskIndex)."""
@@ -49,6 +53,31 @@ def segment_mean(sorted_a: np.ndarray, index: TaskIndex) -> np.ndarray:
 def expand(per_task: np.ndarray, index: TaskIndex) -> np.ndarray:
     """One copy of each task's row per sample, in task order."""
     return np.repeat(per_task, index.counts, axis=0)
+
+
+def centre(
+    sorted_a: np.ndarray, index: TaskIndex, *, overwrite: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Rows in task order minus their task's mean, constant columns exactly 0.
+
+    Returns the centred rows, the per-task means, the per-task (population)
+    variances and the mask of (task, column) pairs that are constant within the
+    task (variance below the rounding error of the mean); there the centred
+    values and the variance are set to exactly 0, so that rounding noise never
+    passes for a signal. With ``overwrite``, ``sorted_a`` is centred in place.
+    """
+    mean = segment_mean(sorted_a, index)
+    if overwrite:
+        centred = sorted_a
+        centred -= expand(mean, index)
+    else:
+        centred = sorted_a - expand(mean, index)
+    var = segment_mean(centred * centred, index)
+    constant = var <= (RESOLUTION * mean) ** 2
+    if constant.any():
+        var[constant] = 0.0
+        centred[expand(constant, index)] = 0.0
+    return centred, mean, var, constant
 
 
 def chunked_segment_sum(
