@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
+from scipy import sparse
 
 from sk_metameta import check_tasks
 from sk_metameta.metrics import (
@@ -43,7 +44,12 @@ from sk_metameta.testing import (
     task_labels,
 )
 from sk_metameta.testing._common import hypothesis_settings
-from sk_metameta.transfer import BaseTransferRule, NoTransfer
+from sk_metameta.transfer import (
+    BaseTransferRule,
+    LinearTransferResult,
+    NoTransfer,
+    normalize_rows,
+)
 
 # Enough examples to find every counter-example below, whatever the profile; the
 # counter-examples are not shrunk (shrinking is tested by the squared Euclidean
@@ -527,45 +533,61 @@ def test_check_transfer_rule_passes():
     check_transfer_rule("none", max_examples=5)
 
 
+class DenseWeights(Normalised):
+    """Computes weights on dense arrays, returned sparse for sparse input."""
+
+    def source_weights(self, similarity, transferability=None):
+        was_sparse = sparse.issparse(similarity)
+        if was_sparse:
+            similarity = similarity.toarray()
+            if transferability is not None:
+                transferability = transferability.toarray()
+        W = self.dense_weights(similarity, transferability)
+        return sparse.csr_array(W) if was_sparse else W
+
+    def dense_weights(self, similarity, transferability):
+        return normalize_rows(similarity)
+
+
 def test_transfer_rule_counter_examples():
-    class Negative(Normalised):
+    class Negative(DenseWeights):
         name = "negative"
 
-        def source_weights(self, similarity, transferability=None):
+        def dense_weights(self, similarity, transferability=None):
             return -np.asarray(similarity, dtype=float)
 
-    class AllSources(Normalised):
+    class AllSources(DenseWeights):
         name = "all_sources"
 
-        def source_weights(self, similarity, transferability=None):
+        def dense_weights(self, similarity, transferability=None):
             S = np.asarray(similarity, dtype=float)
             return np.full_like(S, 1.0 / S.shape[1])
 
-    class Transposed(Normalised):
+    class Transposed(DenseWeights):
         name = "transposed"
 
-        def source_weights(self, similarity, transferability=None):
-            return super().source_weights(similarity).T
+        def dense_weights(self, similarity, transferability=None):
+            return normalize_rows(similarity).T
 
-    class DividesByZero(Normalised):
+    class DividesByZero(DenseWeights):
         name = "divides_by_zero"
 
-        def source_weights(self, similarity, transferability=None):
+        def dense_weights(self, similarity, transferability=None):
             S = np.asarray(similarity, dtype=float)
             with np.errstate(divide="ignore", invalid="ignore"):
                 return S / S.sum(axis=1, keepdims=True)
 
-    class InPlace(Normalised):
+    class InPlace(DenseWeights):
         name = "in_place"
 
-        def source_weights(self, similarity, transferability=None):
+        def dense_weights(self, similarity, transferability=None):
             similarity *= 0.5
             return similarity
 
-    class Random(Normalised):
+    class Random(DenseWeights):
         name = "random"
 
-        def source_weights(self, similarity, transferability=None):
+        def dense_weights(self, similarity, transferability=None):
             S = np.asarray(similarity, dtype=float)
             return S * np.random.default_rng().random(S.shape)
 
@@ -589,6 +611,73 @@ def test_transfer_rule_counter_examples():
         with pytest.raises(AssertionError, match=message) as info:
             check_transfer_rule(rule(), **FAST)
         assert f"transfer rule {rule.name!r}" in str(info.value)
+
+
+def test_transfer_rule_sparse_counter_examples():
+    class DenseOnly(Normalised):
+        name = "dense_only"
+
+        def source_weights(self, similarity, transferability=None):
+            if sparse.issparse(similarity):
+                similarity = similarity.toarray()
+            return normalize_rows(similarity)
+
+    class ReadsScoresOfNonNeighbours(Normalised):
+        """Scales by the largest score over all sources, neighbours or not."""
+
+        name = "reads_non_neighbours"
+
+        def source_weights(self, similarity, transferability=None):
+            W = normalize_rows(similarity)
+            if transferability is None:
+                return W
+            T = transferability
+            T = T.toarray() if sparse.issparse(T) else np.asarray(T, dtype=float)
+            scale = 1.0 + np.abs(T).max(axis=1, keepdims=True)
+            if sparse.issparse(W):
+                return sparse.csr_array(W.multiply(scale))
+            return W * scale
+
+    with pytest.raises(AssertionError, match="needs sparse weights"):
+        check_transfer_rule(DenseOnly(), **FAST)
+    with pytest.raises(AssertionError, match="sparse and dense similarities give"):
+        check_transfer_rule(ReadsScoresOfNonNeighbours(), **FAST)
+
+
+def test_transfer_rule_linear_models_counter_examples():
+    class ParametersWithoutFit(Normalised):
+        name, transfers = "parameters_without_fit", "parameters"
+
+    class NanModels(Normalised):
+        name, transfers = "nan_models", "parameters"
+
+        def fit_linear(self, problem):
+            nan = np.full_like(problem.own_coef(), np.nan)
+            return LinearTransferResult(nan, sparse.csr_array(problem.similarity))
+
+    class EveryoneContributes(Normalised):
+        name, transfers = "everyone_contributes", "parameters"
+
+        def fit_linear(self, problem):
+            everyone = sparse.csr_array(np.ones(problem.similarity.shape))
+            return LinearTransferResult(problem.own_coef(), everyone)
+
+    class NoZeroShot(Normalised):
+        name = "no_zero_shot"
+
+        def zero_shot_linear(self, problem):
+            raise RuntimeError("no model for a new task")
+
+    cases = {
+        ParametersWithoutFit: "raised NotImplementedError",
+        NanModels: "not all finite",
+        EveryoneContributes: "the source weights: weight .*not a neighbour",
+        NoZeroShot: r"unseen task \(zero_shot_linear\) raised RuntimeError",
+    }
+    for rule, message in cases.items():
+        with pytest.raises(AssertionError, match=message):
+            check_transfer_rule(rule(), **FAST)
+        check_transfer_rule(rule(), linear=False, max_examples=5)
 
 
 # -- components and plugins -------------------------------------------------------

@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from .._components import resolve_metric
 from ..metrics.base import AXIOMS, BaseTaskMetric, FeatureMetric, SampleMetric
 from ._common import (
     assert_close,
@@ -128,8 +129,6 @@ def check_metric(
     ...     print(str(exc)[:70])
     metric 'sqeuclidean' (SquaredEuclidean): declares triangle_inequality:
     """
-    from .._components import resolve_metric
-
     metric = resolve(metric, resolve_metric, BaseTaskMetric, "metric")
     who = describe(metric, "metric")
     declared = _declared_axioms(metric, who, axioms)

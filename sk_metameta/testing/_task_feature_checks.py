@@ -10,6 +10,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
+from .._components import resolve_task_features
 from ..task_features.base import BaseTaskFeatures
 from ._common import (
     assert_close,
@@ -99,8 +100,6 @@ def check_task_features(
     >>> from sk_metameta.testing import check_task_features
     >>> check_task_features(MomentFeatures(), max_examples=5)
     """
-    from .._components import resolve_task_features
-
     extractor = resolve(
         extractor, resolve_task_features, BaseTaskFeatures, "task features"
     )

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import ClassVar
 
 import numpy as np
+from scipy import sparse
 
-from sk_metameta.transfer import BaseTransferRule
+from sk_metameta.transfer import BaseTransferRule, normalize_rows
 
 __all__ = ["UniformNeighbors"]
 
@@ -40,16 +41,20 @@ class UniformNeighbors(BaseTransferRule):
 
         Parameters
         ----------
-        similarity : array-like of shape (n_targets, n_sources)
-            Non-negative similarity, zero outside each target's neighbours.
+        similarity : ndarray or scipy sparse array of shape (n_targets, n_sources)
+            Non-negative similarity, zero outside each target's neighbours; sparse
+            (CSR) when tasks are many.
         transferability : array-like of shape (n_targets, n_sources), default=None
             Ignored: every neighbour counts the same.
 
         Returns
         -------
-        weights : ndarray of shape (n_targets, n_sources)
-            Each row sums to one, or is zero for a target without neighbours.
+        weights : ndarray or scipy.sparse.csr_array of shape (n_targets, n_sources)
+            Dense for dense input, sparse for sparse input. Each row sums to one,
+            or is zero for a target without neighbours.
         """
-        neighbors = np.asarray(similarity, dtype=float) > 0
-        k = neighbors.sum(axis=1, keepdims=True)
-        return np.divide(neighbors, k, out=np.zeros(neighbors.shape), where=k > 0)
+        if sparse.issparse(similarity):
+            neighbors = sparse.csr_array(similarity > 0, dtype=float)
+        else:
+            neighbors = (np.asarray(similarity, dtype=float) > 0).astype(float)
+        return normalize_rows(neighbors)

@@ -6,6 +6,7 @@ from importlib import metadata
 import numpy as np
 import pytest
 from hypothesis import given
+from scipy import sparse
 from sk_metameta_template import CanberraMetric, QuantileFeatures, UniformNeighbors
 from sklearn.linear_model import Ridge
 
@@ -73,6 +74,10 @@ def test_uniform_gives_each_neighbour_the_same_weight(S):
     for w, s in zip(W, S, strict=True):
         k = np.count_nonzero(s)
         np.testing.assert_array_equal(w, np.where(s > 0, 1.0 / max(k, 1), 0.0))
+    # sparse in, sparse out (the estimators pass CSR similarities for many tasks)
+    W_sparse = UniformNeighbors().source_weights(sparse.csr_array(S))
+    assert sparse.issparse(W_sparse)
+    np.testing.assert_array_equal(W_sparse.toarray(), W)
 
 
 # -- installed: usable by name ----------------------------------------------------
