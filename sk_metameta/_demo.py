@@ -981,23 +981,30 @@ def _check_plot_path(path: str) -> None:
 
 
 def _task_similarity(X, y, tasks):
-    """Similarity of the tasks and their labels, for the heatmap."""
-    from ._distances import task_distances
+    """Similarity of every pair of tasks as TransferRegressor's defaults see it."""
+    from ._transfer_regressor import TransferRegressor
 
-    D, labels, _ = task_distances(X, y, tasks=tasks)
-    off = D[~np.eye(D.shape[0], dtype=bool)]
-    scale = np.median(off[off > 0]) if np.any(off > 0) else 1.0
-    return np.exp(-((D / scale) ** 2)), labels, "exp(-(d / median d)^2), d: moments"
+    model = TransferRegressor(n_neighbors=None).fit(X, y, tasks=tasks)
+    S = model.similarity_.toarray()
+    S = 0.5 * (S + S.T)
+    np.fill_diagonal(S, 1.0)
+    how = (
+        f"{model.kernel} kernel of the {model.metric_.name} distance between "
+        f"{model.task_feature_extractor_.name}"
+    )
+    return S, model.tasks_, how
 
 
-def plot_demo(result: FewShotResult, X, y, tasks, path: str) -> None:
+def plot_demo(
+    result: FewShotResult, X, y, tasks, path: str, *, task_name: str = "tasks"
+) -> None:
     """Save the demo's figure: task similarity heatmap and learning curves.
 
     Parameters
     ----------
     result : FewShotResult
-        The evaluation to draw (its score must be the explained variance or
-        another score in [.., 1] where greater is better).
+        The evaluation to draw; with a score where greater is better (such as the
+        explained variance) the curves show ``1 - score``.
     X : array-like of shape (n_samples, n_features)
         Rows of all tasks.
     y : array-like of shape (n_samples,)
@@ -1006,6 +1013,8 @@ def plot_demo(result: FewShotResult, X, y, tasks, path: str) -> None:
         Task label of each row.
     path : str
         File to write (PNG by its extension).
+    task_name : str, default="tasks"
+        What the tasks are, for the titles (``"schools"``).
     """
     from matplotlib.figure import Figure
     from scipy.cluster.hierarchy import leaves_list, linkage
@@ -1015,27 +1024,34 @@ def plot_demo(result: FewShotResult, X, y, tasks, path: str) -> None:
     D = np.clip(1.0 - S, 0.0, None)
     np.fill_diagonal(D, 0.0)
     order = leaves_list(linkage(squareform(D, checks=False), "average"))
-    fig = Figure(figsize=(12, 5), layout="constrained")
-    ax_sim, ax_curve = fig.subplots(1, 2, width_ratios=[1, 1.2])
+    fig = Figure(figsize=(13, 5.2), layout="constrained")
+    ax_sim, ax_curve = fig.subplots(1, 2, width_ratios=[1, 1.15])
     image = ax_sim.imshow(S[np.ix_(order, order)], cmap="viridis", vmin=0, vmax=1)
-    ax_sim.set_title(f"Similarity of the {labels.size} tasks\n({how})")
-    ax_sim.set_xlabel("task (clustered order)")
-    ax_sim.set_ylabel("task (clustered order)")
+    ax_sim.set_title(f"Similarity of the {labels.size} {task_name}\n({how})")
+    ax_sim.set_xlabel(f"{task_name} (grouped by hierarchical clustering)")
+    ax_sim.set_ylabel(task_name)
     fig.colorbar(image, ax=ax_sim, shrink=0.8, label="similarity")
     mean, std = result.scores.mean(axis=2), result.scores.std(axis=2)
     error = 1.0 - mean if result.greater_is_better else mean
+    markers = "osD^v<>ph*X"
     for i, name in enumerate(result.methods):
         ax_curve.errorbar(
-            result.ks, error[i], yerr=std[i], marker="o", capsize=3, label=name
+            result.ks,
+            error[i],
+            yerr=std[i] if result.n_repeats > 1 else None,
+            marker=markers[i % len(markers)],
+            linestyle="--" if name.startswith("TransferRegressor") else "-",
+            capsize=3,
+            label=name,
         )
     ax_curve.set_xticks(result.ks)
-    ax_curve.set_xlabel("labelled rows of the target task (k)")
+    ax_curve.set_xlabel("labelled rows of the target (k)")
     ax_curve.set_ylabel(
         f"1 - {result.label}" if result.greater_is_better else result.label
     )
-    ax_curve.set_title("Few-shot learning curve (lower is better)")
+    ax_curve.set_title("Few-shot learning curves (lower is better)")
     ax_curve.grid(alpha=0.3)
-    ax_curve.legend(fontsize="small")
+    ax_curve.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.savefig(path, dpi=110)
 
 
@@ -1153,7 +1169,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     )
     print(result.table())
     if args.plot:
-        plot_demo(result, X, y, tasks, args.plot)
+        plot_demo(result, X, y, tasks, args.plot, task_name="schools")
         print(f"figure written to {args.plot}")
     print(f"done in {time.perf_counter() - start:.1f} s")
     return 0
