@@ -17,6 +17,7 @@ from numbers import Integral, Real
 from typing import ClassVar
 
 import numpy as np
+from scipy import sparse
 from sklearn.base import BaseEstimator, clone
 from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.metrics import accuracy_score, get_scorer, r2_score
@@ -41,6 +42,7 @@ from ._similarity import (
     resolve_bandwidth,
 )
 from ._tasks import TaskIndex, check_tasks
+from ._transfer_regressor import _AUTO_NEIGHBORS, TasksMissingWarning
 from .metrics.base import BaseTaskMetric
 from .task_features.base import BaseTaskFeatures
 from .transfer.base import BaseTransferRule
@@ -262,9 +264,11 @@ class MetricMetaEstimator(BaseEstimator):
     metric : str, BaseTaskMetric or callable, default="euclidean"
         Task metric: registered name, instance, class or ``func(u, v) -> float``
         on task features.
-    n_neighbors : int, default=None
-        Number of nearest source tasks each target may draw on; ``None`` means
-        every other task. At most the number of tasks in fit minus one.
+    n_neighbors : int, "auto" or None, default="auto"
+        Number of nearest source tasks each target may draw on: an int (at most
+        the number of tasks in fit minus one), ``None`` for every other task, or
+        ``"auto"``: every other task up to 51 tasks, the 50 nearest beyond (as
+        :class:`~sk_metameta.TransferRegressor`).
     kernel : {"gaussian", "laplacian", "inverse", "uniform"} or callable, \
             default="gaussian"
         Kernel mapping a task distance ``d`` to a similarity ``k(d / h)`` in
@@ -282,7 +286,8 @@ class MetricMetaEstimator(BaseEstimator):
           rows) against the sources' predictions on the same rows;
         - instances rules: a source row weighs ``strength * w / mean(w)``
           relative to a target row, where ``w`` is its task's source weight and
-          the mean is over the target's sources; ``"auto"`` means 1;
+          the mean is over the target's sources; ``"auto"`` takes the rule's
+          own ``strength`` parameter (1 for ``"instance"``), or 1;
         - ``"nothing"`` rules: unused.
     scoring : str or callable, default=None
         Evaluation metric of the transferability: a scikit-learn scorer name or a
@@ -313,6 +318,8 @@ class MetricMetaEstimator(BaseEstimator):
         task itself and outside its ``n_neighbors`` nearest sources.
     bandwidth_ : float
         Kernel bandwidth used at fit, and for tasks seen first at predict time.
+    n_neighbors_ : int or None
+        Number of neighbours used (``None``: every other task).
     transferability_ : ndarray of shape (n_tasks, n_tasks)
         ``transferability_[t, s]`` is the score (``scoring``) on target ``t``'s
         rows of source ``s``'s model fitted on its own rows. NaN on the diagonal,
@@ -392,7 +399,11 @@ class MetricMetaEstimator(BaseEstimator):
         "transfer": [str, BaseTransferRule, type],
         "task_features": [str, BaseTaskFeatures, type, callable],
         "metric": [str, BaseTaskMetric, type, callable],
-        "n_neighbors": [Interval(Integral, 1, None, closed="left"), None],
+        "n_neighbors": [
+            Interval(Integral, 1, None, closed="left"),
+            StrOptions({"auto"}),
+            None,
+        ],
         "kernel": [StrOptions(set(KERNELS)), callable],
         "bandwidth": [
             Interval(Real, 0, None, closed="neither"),
@@ -411,7 +422,7 @@ class MetricMetaEstimator(BaseEstimator):
         transfer="ensemble",
         task_features="moments",
         metric="euclidean",
-        n_neighbors=None,
+        n_neighbors="auto",
         kernel="gaussian",
         bandwidth="median",
         strength="auto",
@@ -564,7 +575,8 @@ class MetricMetaEstimator(BaseEstimator):
         self._index = index
         self.tasks_ = index.labels
         self.task_distances_ = np.asarray(D, dtype=float)
-        if self.n_neighbors is not None and T > 1 and self.n_neighbors > T - 1:
+        self.n_neighbors_ = self._n_neighbors(T)
+        if self.n_neighbors_ is not None and T > 1 and self.n_neighbors_ > T - 1:
             raise ValueError(
                 f"n_neighbors={self.n_neighbors} but each target task has only "
                 f"{T - 1} source task(s) ({T} tasks in fit); use n_neighbors <= "
@@ -611,6 +623,12 @@ class MetricMetaEstimator(BaseEstimator):
         self.own_weights_ = own_weights
         return self
 
+    def _n_neighbors(self, n_tasks):
+        """The number of neighbours for ``n_tasks`` tasks (None: every other)."""
+        if self.n_neighbors == "auto":
+            return None if n_tasks - 1 <= _AUTO_NEIGHBORS else _AUTO_NEIGHBORS
+        return self.n_neighbors
+
     def _allowed_sources(self, T):
         """Similarity and the (target, source) pairs a target may draw on."""
         allowed = ~np.eye(T, dtype=bool)
@@ -619,19 +637,19 @@ class MetricMetaEstimator(BaseEstimator):
             self.bandwidth_ = 1.0
             return allowed
         # the bandwidth is fixed at fit, so that new tasks use the same kernel
-        neighbors = nearest_sources(self.task_distances_, self.n_neighbors)
+        neighbors = nearest_sources(self.task_distances_, self.n_neighbors_)
         self.bandwidth_ = resolve_bandwidth(self.bandwidth, neighbors.distances)
         S = neighbor_similarity(
             self.task_distances_,
-            self.n_neighbors,
+            self.n_neighbors_,
             kernel=self.kernel,
             bandwidth=self.bandwidth_,
             exclude_self=True,
         )
         self.similarity_ = S
-        if self.n_neighbors is not None:
+        if self.n_neighbors_ is not None:
             D = np.where(allowed, self.task_distances_, np.inf)
-            nearest = np.argsort(D, axis=1, kind="stable")[:, : self.n_neighbors]
+            nearest = np.argsort(D, axis=1, kind="stable")[:, : self.n_neighbors_]
             mask = np.zeros((T, T), dtype=bool)
             np.put_along_axis(mask, nearest, True, axis=1)
             allowed &= mask | (S > 0)
@@ -640,7 +658,8 @@ class MetricMetaEstimator(BaseEstimator):
     def _rule_weights(self, rule, similarity, transferability, allowed):
         """The rule's source weights, validated, kept to neighbours, normalised."""
         T = allowed.shape[0]
-        W = np.asarray(rule.source_weights(similarity, transferability), dtype=float)
+        W = rule.source_weights(similarity, transferability)
+        W = np.asarray(W.toarray() if sparse.issparse(W) else W, dtype=float)
         if W.shape != (T, T) or not np.isfinite(W).all() or (W < 0).any():
             raise ValueError(
                 f"transfer rule {rule.name!r} returned source weights of shape "
@@ -655,7 +674,7 @@ class MetricMetaEstimator(BaseEstimator):
         """Rows (and relative row weights) of each task's fit."""
         if weights is None:
             return [(index.rows(t), None) for t in range(index.n_tasks)]
-        strength = 1.0 if self.strength == "auto" else float(self.strength)
+        strength = self._instance_strength()
         sets = []
         for t in range(index.n_tasks):
             sources = np.flatnonzero(weights[t])
@@ -670,6 +689,20 @@ class MetricMetaEstimator(BaseEstimator):
             )
             sets.append((np.concatenate(parts), row_w))
         return sets
+
+    def _instance_strength(self):
+        """Weight of a source row of average weight, relative to a target row."""
+        if self.strength != "auto":
+            return float(self.strength)
+        strength = getattr(self.transfer_rule_, "strength", 1.0)
+        if isinstance(strength, bool) or not isinstance(strength, Real):
+            return 1.0
+        if not np.isfinite(strength) or strength < 0:
+            raise ValueError(
+                f"transfer rule {self.transfer_rule_.name!r}: strength must be a "
+                f"finite number >= 0, got {strength!r}."
+            )
+        return float(strength)
 
     def _fit_all(self, X, y, sample_weight, fit_sets, fittable=None):
         """Fit a clone on each fit set (through joblib); None where not fittable."""
@@ -880,7 +913,7 @@ class MetricMetaEstimator(BaseEstimator):
                     "tasks=None; all rows are treated as one new task and predicted "
                     "zero-shot from its nearest tasks. Pass tasks=... (with metadata "
                     "routing in GridSearchCV, Pipeline and cross_validate).",
-                    UserWarning,
+                    TasksMissingWarning,
                     stacklevel=3,
                 )
             index = TaskIndex(np.array([None], dtype=object), np.zeros(X.shape[0]))
@@ -925,14 +958,16 @@ class MetricMetaEstimator(BaseEstimator):
                 )
             D = self.metric_.pairwise(X[rows], new_index, self._X_fit, self._index)
         D = np.asarray(D, dtype=float)
+        k = self.n_neighbors_
         S = neighbor_similarity(
             D,
-            self.n_neighbors,
+            None if k is None or k > D.shape[1] else k,
             kernel=self.kernel,
             bandwidth=self.bandwidth_,
             exclude_self=False,
         )
-        W = np.asarray(self.transfer_rule_.source_weights(S, None), dtype=float)
+        W = self.transfer_rule_.source_weights(S, None)
+        W = np.asarray(W.toarray() if sparse.issparse(W) else W, dtype=float)
         W = np.where(np.isfinite(W) & (W > 0), W, 0.0)
         W = np.where(W.sum(axis=1, keepdims=True) > 0, W, S)
         nearest = np.argmin(D, axis=1)

@@ -14,11 +14,12 @@ import pytest
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.utils.estimator_checks import estimator_checks_generator
 
-from sk_metameta import MetricMetaEstimator
+from sk_metameta import MetricMetaEstimator, TransferRegressor
 
 
 def estimators():
     return [
+        TransferRegressor(),
         MetricMetaEstimator(Ridge()),
         MetricMetaEstimator(LogisticRegression()),
     ]

@@ -23,7 +23,7 @@ from sklearn.model_selection import (
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from sk_metameta import MetricMetaEstimator, get_task_scorer
+from sk_metameta import MetricMetaEstimator, TransferRegressor, get_task_scorer
 from sk_metameta.datasets import make_related_tasks
 
 
@@ -60,6 +60,7 @@ def classification_data(seed=0):
 
 ESTIMATORS = {
     "meta-ridge": lambda: MetricMetaEstimator(Ridge()),
+    "transfer-regressor": TransferRegressor,
 }
 
 
