@@ -158,11 +158,12 @@ def test_moments_xy_correlation_of_constant_is_zero_and_y_is_numeric():
 
 
 # -- coef ----------------------------------------------------------------------------
+@pytest.mark.parametrize("sizes", [[2, 3, 30, 11, 1], [6, 6, 6]])
 @pytest.mark.parametrize("fit_intercept", [True, False])
 @pytest.mark.parametrize("alpha", [0.1, 3.0])
-def test_coef_matches_sklearn_ridge_per_task(alpha, fit_intercept):
+def test_coef_matches_sklearn_ridge_per_task(alpha, fit_intercept, sizes):
     # Task sizes 2 and 3 have fewer rows than the 4 features: ridge is well-posed.
-    X, y, tasks = make_tasks([2, 3, 30, 11, 1], n_features=4, seed=1)
+    X, y, tasks = make_tasks(sizes, n_features=4, seed=1)
     F = CoefFeatures(alpha=alpha, fit_intercept=fit_intercept).fit_transform(
         X, y, tasks=tasks
     )
@@ -254,8 +255,10 @@ def loo_reference(X, y, alpha, classification):
     ]
 
 
-def test_landmarks_match_leave_one_out_refits_continuous():
-    X, y, tasks = make_tasks([2, 3, 9, 25], n_features=3, seed=3)
+@pytest.mark.parametrize("sizes", [[2, 3, 9, 25], [7, 7, 7, 7]])
+def test_landmarks_match_leave_one_out_refits_continuous(sizes):
+    # equal sizes take the blocks' fast path (no padding)
+    X, y, tasks = make_tasks(sizes, n_features=3, seed=3)
     features = LandmarkFeatures(alpha=0.7)
     F = features.fit_transform(X, y, tasks=tasks)
     assert features.target_type_ == "continuous"

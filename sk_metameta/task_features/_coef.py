@@ -13,7 +13,6 @@ from ._segments import (
     check_nonempty,
     check_numeric_y,
     pad_block,
-    sort_rows,
     task_blocks,
 )
 from .base import BaseTaskFeatures
@@ -43,16 +42,16 @@ def check_alpha(alpha, name: str, *, positive: bool = False) -> float:
 
 
 def task_gram(
-    Xs: np.ndarray, Ys: np.ndarray, index: TaskIndex
+    X: np.ndarray, Y: np.ndarray, index: TaskIndex
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per-task ``X_t^T X_t`` and ``X_t^T Y_t`` of rows in task order.
+    """Per-task ``X_t^T X_t`` and ``X_t^T Y_t``.
 
     Parameters
     ----------
-    Xs : ndarray of shape (n_samples, n_features)
-        Rows in task order.
-    Ys : ndarray of shape (n_samples, n_targets)
-        Targets in task order.
+    X : ndarray of shape (n_samples, n_features)
+        Rows of all tasks.
+    Y : ndarray of shape (n_samples, n_targets)
+        Targets of all tasks.
     index : TaskIndex
         The grouping.
 
@@ -61,11 +60,11 @@ def task_gram(
     gram : ndarray of shape (n_tasks, n_features, n_features)
     cross : ndarray of shape (n_tasks, n_features, n_targets)
     """
-    p, q = Xs.shape[1], Ys.shape[1]
+    p, q = X.shape[1], Y.shape[1]
     gram = np.empty((index.n_tasks, p, p))
     cross = np.empty((index.n_tasks, p, q))
     for tasks, size in task_blocks(index.counts, lambda m: m * (p + q) + p * (p + q)):
-        (P, Q), _ = pad_block([Xs, Ys], index, tasks, size)
+        (P, Q), _ = pad_block([X, Y], index, tasks, size)
         Pt = P.transpose(0, 2, 1)
         gram[tasks] = Pt @ P
         cross[tasks] = Pt @ Q
@@ -160,12 +159,11 @@ class CoefFeatures(BaseTaskFeatures):
         alpha = check_alpha(self.alpha, self.name)
         check_nonempty(index, self.name)
         y = check_numeric_y(y, self.name)
-        Xs = sort_rows(X, index)
-        ys = sort_rows(y, index)[:, None]
+        y = y[:, None]
         if self.fit_intercept:
-            Xs, x_mean, *_ = centre(Xs, index)
-            ys, y_mean, *_ = centre(ys, index)
-        gram, cross = task_gram(Xs, ys, index)
+            X, x_mean, *_ = centre(X, index)
+            y, y_mean, *_ = centre(y, index)
+        gram, cross = task_gram(X, y, index)
         coef = ridge_solve(gram, cross, alpha)[:, :, 0]
         if not self.fit_intercept:
             return coef

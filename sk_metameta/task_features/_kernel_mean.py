@@ -14,7 +14,6 @@ from ._segments import (
     check_nonempty,
     check_numeric_y,
     chunked_segment_sum,
-    sort_rows,
 )
 from .base import BaseTaskFeatures
 
@@ -179,12 +178,12 @@ class KernelMeanFeatures(BaseTaskFeatures):
 
     def _transform(self, X, y, index):
         check_nonempty(index, self.name)
-        Z = sort_rows(self._rows(X, y), index)
+        Z = self._rows(X, y)
         W, b = self.random_weights_, self.random_offset_
         scale = np.sqrt(2.0 / W.shape[1])
 
-        def features(start, stop):
-            out = Z[start:stop] @ W
+        def features(rows):
+            out = Z[rows] @ W
             out += b
             np.cos(out, out=out)
             return out

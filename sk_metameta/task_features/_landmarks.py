@@ -16,7 +16,6 @@ from ._segments import (
     expand,
     pad_block,
     segment_sum,
-    sort_rows,
     task_blocks,
 )
 from .base import BaseTaskFeatures
@@ -230,9 +229,8 @@ class LandmarkFeatures(BaseTaskFeatures):
             )
         classification = self.target_type_ == "classification"
         Y = self._target_matrix(y, classification)
-        Xs, Ys = sort_rows(X, index), sort_rows(Y, index)
-        Xc, *_ = centre(Xs, index)
-        Yc, _, _, y_constant = centre(Ys, index)
+        Xc, *_ = centre(X, index)
+        Yc, _, _, y_constant = centre(Y, index)
         counts = index.counts.astype(float)
 
         # Sums over each task's rows of the squared leave-one-out residuals
@@ -240,14 +238,14 @@ class LandmarkFeatures(BaseTaskFeatures):
         totals = {learner: np.zeros(index.n_tasks) for learner in learners}
         if "mean" in learners:
             if classification:
-                others = expand(segment_sum(Ys, index), index) - Ys
-                errors = _expected_error(others, Ys)
+                others = expand(segment_sum(Y, index), index) - Y
+                errors = _expected_error(others, Y)
             else:
                 factor = expand(counts / (counts - 1.0), index)
                 errors = (Yc[:, 0] * factor) ** 2
             totals["mean"] = segment_sum(errors, index)
         if set(learners) - {"mean"}:
-            self._block_errors(Xc, Yc, Ys, index, learners, alpha, totals)
+            self._block_errors(Xc, Yc, Y, index, learners, alpha, totals)
 
         out = np.column_stack([totals[learner] / counts for learner in learners])
         if not classification:
@@ -293,7 +291,7 @@ class LandmarkFeatures(BaseTaskFeatures):
         Y[np.arange(y.shape[0]), codes] = 1.0
         return Y
 
-    def _block_errors(self, Xc, Yc, Ys, index, learners, alpha, totals):
+    def _block_errors(self, Xc, Yc, Y, index, learners, alpha, totals):
         """Add each task's leave-one-out errors of the block-wise learners."""
         p, q = Xc.shape[1], Yc.shape[1]
         classification = self.target_type_ == "classification"
@@ -302,7 +300,7 @@ class LandmarkFeatures(BaseTaskFeatures):
             return m * (4 * p * q + 2 * p + 3 * q + np.minimum(m, 64)) + p * (p + q)
 
         for tasks, size in task_blocks(index.counts, floats_per_task):
-            (P, Q, Y), mask = pad_block([Xc, Yc, Ys], index, tasks, size)
+            (P, Q, Yb), mask = pad_block([Xc, Yc, Y], index, tasks, size)
             n = index.counts[tasks].astype(float)
             Pt = P.transpose(0, 2, 1)
             cross = Pt @ Q
@@ -315,7 +313,7 @@ class LandmarkFeatures(BaseTaskFeatures):
                 if classification:
                     cond = denom / alpha
                     rtol = _linear_tie_rtol(cond[:, None, :], hat)[..., None]
-                    truth = Y[:, :, None, :]
+                    truth = Yb[:, :, None, :]
                     err = _expected_error(truth - resid, truth, rtol)
                 else:
                     err = resid[..., 0] ** 2
@@ -329,12 +327,12 @@ class LandmarkFeatures(BaseTaskFeatures):
                 if classification:
                     cond = 1.0 + np.einsum("kpp->k", gram) / alpha
                     rtol = _linear_tie_rtol(cond[:, None], hat)[..., None]
-                    err = _expected_error(Y - resid, Y, rtol)
+                    err = _expected_error(Yb - resid, Yb, rtol)
                 else:
                     err = resid[..., 0] ** 2
                 totals["ridge"][tasks] = (err * mask).sum(axis=1)
             if "1nn" in learners:
-                target = Y if classification else Q
+                target = Yb if classification else Q
                 totals["1nn"][tasks] = _nearest_neighbour_errors(
                     P, target, mask, classification
                 )

@@ -14,7 +14,6 @@ from ._segments import (
     check_numeric_y,
     expand,
     segment_mean,
-    sort_rows,
 )
 from .base import BaseTaskFeatures
 
@@ -47,23 +46,17 @@ def _check_moments(moments, name: str) -> list[int]:
     return sorted(int(m) for m in values)
 
 
-def _moments_of_sorted(
-    A: np.ndarray,
-    index: TaskIndex,
-    orders: list[int],
-    *,
-    standardize: bool = False,
-    overwrite: bool = False,
+def _moments(
+    A: np.ndarray, index: TaskIndex, orders: list[int], *, standardize: bool = False
 ):
-    """Per-task moments of the columns of ``A`` (rows in task order).
+    """Per-task moments of the columns of ``A``.
 
     Returns the list of per-task arrays for ``orders``, the rows standardised
     within their task (or None, unless asked for or needed by ``orders``) and the
     mask of (task, column) pairs that are constant. Higher moments are computed
-    from the standardised rows, which neither overflow nor underflow. With
-    ``overwrite``, ``A`` may be modified.
+    from the standardised rows, which neither overflow nor underflow.
     """
-    centred, mean, var, constant = centre(A, index, overwrite=overwrite)
+    centred, mean, var, constant = centre(A, index)
     std = np.sqrt(var)
     z = None
     if standardize or max(orders) > 2:
@@ -148,8 +141,7 @@ class MomentFeatures(BaseTaskFeatures):
     def _transform(self, X, y, index):
         orders = _check_moments(self.moments, self.name)
         check_nonempty(index, self.name)
-        A = sort_rows(X, index)
-        stats, *_ = _moments_of_sorted(A, index, orders, overwrite=A is not X)
+        stats, *_ = _moments(X, index, orders)
         return self._stack(stats, index)
 
     def _stack(self, blocks, index):
@@ -221,10 +213,8 @@ class MomentXYFeatures(MomentFeatures):
         orders = _check_moments(self.moments, self.name)
         check_nonempty(index, self.name)
         y = check_numeric_y(y, self.name)
-        A = sort_rows(np.column_stack([X, y]), index)
-        stats, z, constant = _moments_of_sorted(
-            A, index, orders, standardize=True, overwrite=True
-        )
+        A = np.column_stack([X, y])
+        stats, z, constant = _moments(A, index, orders, standardize=True)
         corr = segment_mean(z[:, :-1] * z[:, -1:], index)
         corr[constant[:, :-1] | constant[:, -1:]] = 0.0
         return self._stack([*stats, np.clip(corr, -1.0, 1.0)], index)

@@ -1,10 +1,12 @@
 """Segment helpers shared by the built-in extractors.
 
-Rows are put in task order once (``TaskIndex.order``); every per-task statistic is
-then a reduction over contiguous segments. Computations that need a task's rows as
-a matrix (Gram matrices, hat matrices, pairwise distances) work on *blocks*: groups
-of tasks of similar size, zero-padded to the block's largest task and stacked into
-one array, so that a few batched BLAS calls serve all tasks of a block and memory
+Rows stay in the order they were given. A per-task sum is one product with the
+sparse ``(n_tasks, n_samples)`` indicator matrix of the tasks, whose rows list
+each task's rows in the stable order of ``TaskIndex.order``; per-task statistics
+are built from such sums. Computations that need a task's rows as a matrix (Gram
+matrices, hat matrices, pairwise distances) work on *blocks*: groups of tasks of
+similar size, gathered, zero-padded to the block's largest task and stacked into
+one array, so that a few batched calls serve all tasks of a block and memory
 stays bounded whatever the number and size of the tasks.
 """
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import numpy as np
+from scipy import sparse
 
 from .._tasks import TaskIndex
 
@@ -31,47 +34,43 @@ def check_nonempty(index: TaskIndex, name: str) -> None:
         raise ValueError(f"task features {name!r}: tasks {empty} have no rows.")
 
 
-def sort_rows(a: np.ndarray, index: TaskIndex) -> np.ndarray:
-    """Rows of ``a`` in task order (no copy when they already are)."""
-    codes = index.codes
-    if codes.shape[0] < 2 or bool(np.all(codes[1:] >= codes[:-1])):
-        return a
-    return a[index.order]
+def indicator(index: TaskIndex) -> sparse.csr_array:
+    """The ``(n_tasks, n_samples)`` 0/1 matrix of which row belongs to which task."""
+    n = index.n_samples
+    return sparse.csr_array(
+        (np.ones(n), index.order, index.offsets), shape=(index.n_tasks, n)
+    )
 
 
-def segment_sum(sorted_a: np.ndarray, index: TaskIndex) -> np.ndarray:
-    """Per-task sums of rows already in task order; every task must have a row."""
-    return np.add.reduceat(sorted_a, index.offsets[:-1], axis=0)
+def segment_sum(a: np.ndarray, index: TaskIndex) -> np.ndarray:
+    """Per-task sums of the rows of ``a`` (1-D or 2-D, rows in the given order)."""
+    return indicator(index) @ a
 
 
-def segment_mean(sorted_a: np.ndarray, index: TaskIndex) -> np.ndarray:
-    """Per-task means of rows already in task order."""
-    counts = index.counts.reshape((-1,) + (1,) * (sorted_a.ndim - 1))
-    return segment_sum(sorted_a, index) / counts
+def segment_mean(a: np.ndarray, index: TaskIndex) -> np.ndarray:
+    """Per-task means of the rows of ``a``; every task must have a row."""
+    counts = index.counts.reshape((-1,) + (1,) * (a.ndim - 1))
+    return segment_sum(a, index) / counts
 
 
 def expand(per_task: np.ndarray, index: TaskIndex) -> np.ndarray:
-    """One copy of each task's row per sample, in task order."""
-    return np.repeat(per_task, index.counts, axis=0)
+    """Each row's copy of its task's row of ``per_task``."""
+    return per_task[index.codes]
 
 
 def centre(
-    sorted_a: np.ndarray, index: TaskIndex, *, overwrite: bool = False
+    a: np.ndarray, index: TaskIndex
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Rows in task order minus their task's mean, constant columns exactly 0.
+    """Rows of ``a`` minus their task's mean, constant columns exactly 0.
 
     Returns the centred rows, the per-task means, the per-task (population)
     variances and the mask of (task, column) pairs that are constant within the
     task (variance below the rounding error of the mean); there the centred
     values and the variance are set to exactly 0, so that rounding noise never
-    passes for a signal. With ``overwrite``, ``sorted_a`` is centred in place.
+    passes for a signal.
     """
-    mean = segment_mean(sorted_a, index)
-    if overwrite:
-        centred = sorted_a
-        centred -= expand(mean, index)
-    else:
-        centred = sorted_a - expand(mean, index)
+    mean = segment_mean(a, index)
+    centred = a - expand(mean, index)
     var = segment_mean(centred * centred, index)
     constant = var <= (RESOLUTION * mean) ** 2
     if constant.any():
@@ -81,15 +80,15 @@ def centre(
 
 
 def chunked_segment_sum(
-    func: Callable[[int, int], np.ndarray],
+    func: Callable[[np.ndarray], np.ndarray],
     index: TaskIndex,
     width: int,
     max_rows: int,
 ) -> np.ndarray:
-    """Per-task sums of ``func(start, stop)``, rows in task order, chunk by chunk.
+    """Per-task sums of ``func(rows)``, at most ``max_rows`` rows at a time.
 
-    ``func(start, stop)`` returns the ``(stop - start, width)`` values of the sorted
-    rows ``start:stop``; at most ``max_rows`` rows are materialised at a time.
+    ``func(rows)`` returns the ``(len(rows), width)`` values of the given rows;
+    rows are taken in task order (``index.order``), chunk by chunk.
     """
     n = index.n_samples
     offsets = index.offsets
@@ -100,7 +99,8 @@ def chunked_segment_sum(
         first = int(np.searchsorted(offsets, start, side="right")) - 1
         last = int(np.searchsorted(offsets, stop - 1, side="right")) - 1
         starts = np.maximum(offsets[first : last + 1], start) - start
-        out[first : last + 1] += np.add.reduceat(func(start, stop), starts, axis=0)
+        values = func(index.order[start:stop])
+        out[first : last + 1] += np.add.reduceat(values, starts, axis=0)
     return out
 
 
@@ -138,25 +138,26 @@ def task_blocks(
 
 
 def pad_block(
-    sorted_arrays: list[np.ndarray], index: TaskIndex, tasks: np.ndarray, size: int
+    arrays: list[np.ndarray], index: TaskIndex, tasks: np.ndarray, size: int
 ) -> tuple[list[np.ndarray], np.ndarray]:
     """Rows of ``tasks`` as zero-padded stacks of shape ``(len(tasks), size, ...)``.
 
-    Returns the padded arrays (one per array of ``sorted_arrays``, rows in task
-    order) and the boolean mask of real rows, of shape ``(len(tasks), size)``.
+    Returns the padded arrays (one per array of ``arrays``, each task's rows in
+    the stable order of ``index.order``) and the boolean mask of real rows, of
+    shape ``(len(tasks), size)``.
     """
     counts = index.counts[tasks]
     k = tasks.shape[0]
     first = int(tasks[0])
     if np.all(counts == size) and np.array_equal(tasks, np.arange(first, first + k)):
-        lo, hi = index.offsets[first], index.offsets[first + k]
-        padded = [a[lo:hi].reshape((k, size, *a.shape[1:])) for a in sorted_arrays]
+        rows = index.order[index.offsets[first] : index.offsets[first + k]]
+        padded = [a[rows].reshape((k, size, *a.shape[1:])) for a in arrays]
         return padded, np.ones((k, size), dtype=bool)
     local = np.repeat(np.arange(k), counts)
     pos = np.arange(local.shape[0]) - np.repeat(np.cumsum(counts) - counts, counts)
-    rows = np.repeat(index.offsets[tasks], counts) + pos
+    rows = index.order[np.repeat(index.offsets[tasks], counts) + pos]
     padded = []
-    for a in sorted_arrays:
+    for a in arrays:
         out = np.zeros((k, size, *a.shape[1:]))
         out[local, pos] = a[rows]
         padded.append(out)
