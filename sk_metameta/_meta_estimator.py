@@ -543,6 +543,7 @@ class MetricMetaEstimator(BaseEstimator):
             classes, y_codes = np.unique(y, return_inverse=True)
             self.classes_ = classes
         self._y_ndim = y.ndim
+        self._n_outputs = 1 if y.ndim == 1 or is_clf else y.shape[1]
 
         self._resolve_scoring(is_clf)  # an unknown scorer name fails before fitting
         metric = resolve_metric(self.metric)
@@ -977,22 +978,33 @@ class MetricMetaEstimator(BaseEstimator):
         return W / W.sum(axis=1, keepdims=True)
 
     def _predict_outputs(self, X, tasks, *, labels):
-        """Combined responses of every row (and labels, for ``predict``)."""
+        """Combined responses of every row (and labels, for ``predict``).
+
+        Each fitted model predicts once, on the rows of the tasks that draw on it.
+        """
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, accept_sparse=False)
         index, C = self._combination(X, tasks)
         classes = getattr(self, "classes_", None)
         n = X.shape[0]
-        row_weights = C[index.codes]  # (n, n_models)
-        # rows that use exactly one model with weight one take its own labels
-        single = (row_weights == 1.0).any(axis=1) if labels else np.zeros(n, bool)
-        q = classes.shape[0] if classes is not None else None
-        out = None
-        pred = None
-        for m in np.flatnonzero((row_weights > 0).any(axis=0)):
-            rows = np.flatnonzero(row_weights[:, m] > 0)
-            need_labels = classes is not None and single[rows].any()
-            need_resp = classes is None or not single[rows].all()
+        q = classes.shape[0] if classes is not None else self._n_outputs
+        # tasks that use exactly one model with weight one take its own labels
+        single_task = (C == 1.0).any(axis=1) if labels and classes is not None else None
+        single = (
+            np.zeros(n, dtype=bool) if single_task is None else single_task[index.codes]
+        )
+        out = np.zeros((n, q))
+        pred = None if single_task is None else np.empty(n, dtype=classes.dtype)
+        by_model = sparse.csc_array(C)
+        for m in np.flatnonzero(np.diff(by_model.indptr)):
+            span = slice(by_model.indptr[m], by_model.indptr[m + 1])
+            users, weights = by_model.indices[span], by_model.data[span]
+            rows = np.concatenate(
+                [index.order[index.offsets[u] : index.offsets[u + 1]] for u in users]
+            )
+            row_weights = np.repeat(weights, index.counts[users])
+            need_labels = bool(single[rows].any())
+            need_resp = not single[rows].all()
             lab, resp = _outputs(
                 self.estimators_[m],
                 X[rows],
@@ -1000,17 +1012,10 @@ class MetricMetaEstimator(BaseEstimator):
                 labels=need_labels,
                 response=need_resp,
             )
-            if resp is not None:
-                if out is None:
-                    q = resp.shape[1]
-                    out = np.zeros((n, q))
-                out[rows] += row_weights[rows, m][:, None] * resp
+            if need_resp:
+                out[rows] += row_weights[:, None] * resp
             if need_labels:
-                if pred is None:
-                    pred = np.empty(n, dtype=classes.dtype)
                 pred[rows[single[rows]]] = lab[single[rows]]
-        if out is None:
-            out = np.zeros((n, q if q is not None else 1))
         return out, pred, single
 
     # -- public prediction API ---------------------------------------------------------

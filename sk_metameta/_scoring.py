@@ -153,6 +153,7 @@ class TaskScorer:
         Returns
         -------
         self : TaskScorer
+            The scorer, with the updated requests.
         """
         if not get_config().get("enable_metadata_routing", False):
             raise RuntimeError(
