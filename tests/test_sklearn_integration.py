@@ -41,6 +41,20 @@ class RecordingMeta(MetricMetaEstimator):
         return super().predict(X, tasks=tasks)
 
 
+class RecordingTransfer(TransferRegressor):
+    """TransferRegressor that records the tasks of each fit and predict."""
+
+    log: ClassVar[list] = []
+
+    def fit(self, X, y, tasks=None, sample_weight=None):
+        type(self).log.append(("fit", _copy(tasks), len(X)))
+        return super().fit(X, y, tasks=tasks, sample_weight=sample_weight)
+
+    def predict(self, X, tasks=None):
+        type(self).log.append(("predict", _copy(tasks), len(X)))
+        return super().predict(X, tasks=tasks)
+
+
 def _copy(tasks):
     return None if tasks is None else np.asarray(tasks).copy()
 
@@ -77,29 +91,42 @@ def assert_split_log(log, splits, tasks):
 
 
 # -- each split's tasks reach fit and predict ------------------------------------------
-@pytest.mark.parametrize("grouped", [True, False])
-def test_grid_search_routes_each_splits_tasks(grouped):
+RECORDING = {
+    "meta": (
+        lambda: RecordingMeta(Ridge()),
+        {"transfer": ["none", "ensemble"], "strength": ["auto", 2.0]},
+    ),
+    "transfer-regressor": (
+        RecordingTransfer,
+        {"transfer": ["none", "prior"], "alpha": [0.1, 1.0]},
+    ),
+}
+
+
+@pytest.mark.parametrize("grouped", [True, False], ids=["GroupKFold", "KFold"])
+@pytest.mark.parametrize("kind", RECORDING)
+def test_grid_search_routes_each_splits_tasks(kind, grouped):
     # grouped: held-out tasks are new to the model; otherwise rows of seen tasks
+    make, grid = RECORDING[kind]
+    estimator = make()
+    log = type(estimator).log
+    log.clear()
     X, y, tasks = regression_data()
     cv = GroupKFold(n_splits=4) if grouped else KFold(3, shuffle=True, random_state=0)
     params = {"tasks": tasks, "groups": tasks} if grouped else {"tasks": tasks}
-    RecordingMeta.log.clear()
-    search = GridSearchCV(
-        RecordingMeta(Ridge()),
-        {"transfer": ["none", "ensemble"], "strength": ["auto", 2.0]},
-        cv=cv,
-        scoring=get_task_scorer("r2"),
-    )
+    search = GridSearchCV(estimator, grid, cv=cv, scoring=get_task_scorer("r2"))
     with sklearn.config_context(enable_metadata_routing=True):
         search.fit(X, y, **params)
     splits = list(cv.split(X, y, groups=tasks if grouped else None))
     n_candidates = 4
-    per_candidate = len(RecordingMeta.log[:-1]) // n_candidates
+    per_candidate = len(log[:-1]) // n_candidates
+    assert per_candidate == 2 * len(splits)  # a fit and a predict per split
     for c in range(n_candidates):
-        block = RecordingMeta.log[c * per_candidate : (c + 1) * per_candidate]
-        assert_split_log(block, splits, tasks)
-    assert RecordingMeta.log[-1][0] == "fit"  # the refit, on every task
-    assert_array_equal(RecordingMeta.log[-1][1], tasks)
+        assert_split_log(
+            log[c * per_candidate : (c + 1) * per_candidate], splits, tasks
+        )
+    assert log[-1][0] == "fit"  # the refit, on every task
+    assert_array_equal(log[-1][1], tasks)
     assert np.isfinite(search.cv_results_["mean_test_score"]).all()
 
 
