@@ -44,9 +44,13 @@ KERNELS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "uniform": lambda u: np.ones_like(u),
 }
 
-# Above this many source tasks, a k-nearest-neighbour search on task features uses
-# a scikit-learn neighbour index instead of a dense distance matrix.
+# A k-nearest-neighbour search on task features uses a scikit-learn tree index
+# from this many source tasks on, if the task features have at most
+# _INDEX_MAX_FEATURES columns (trees do not prune in more dimensions) ...
 _INDEX_MIN_SOURCES = 1000
+_INDEX_MAX_FEATURES = 8
+# ... and an approximate search (random-projection forest) from this many on.
+_APPROX_MIN_SOURCES = 20_000
 # Largest dense block of distances computed at once (entries).
 _BLOCK_ENTRIES = 2**23
 
@@ -314,7 +318,7 @@ def neighbor_similarity(
     return S
 
 
-# -- neighbour search on task features -------------------------------------------
+# -- neighbour search on task features -------------------------------------------------
 def _sklearn_metric(metric):
     """``(name, params)`` of a scikit-learn metric equal to ``metric``, or None."""
     from .metrics.base import FeatureMetric
@@ -337,7 +341,41 @@ def _agrees_with_sklearn(metric, sk_name, sk_params, F_targets, F_sources) -> bo
     A, B = F_targets[:5], F_sources[:7]
     ours = metric.pairwise(A, B)
     theirs = pairwise_distances(A, B, metric=sk_name, **sk_params)
-    return bool(np.allclose(ours, theirs, rtol=1e-7, atol=1e-9))
+    scale = max(float(np.abs(ours).max(initial=0.0)), 1e-300)
+    return bool(np.allclose(ours, theirs, rtol=1e-6, atol=1e-6 * scale))
+
+
+def _order_of(sk_name, sk_params):
+    """The ``ord`` of :func:`numpy.linalg.norm` of a Minkowski-family metric."""
+    return {"euclidean": 2, "manhattan": 1, "chebyshev": np.inf}.get(
+        sk_name, (sk_params or {}).get("p", 2)
+    )
+
+
+def _pair_distances(F_targets, F_sources, idx, p) -> np.ndarray:
+    """Exact distances from each target to the sources ``idx[target]``."""
+    out = np.empty(idx.shape)
+    block = max(1, _BLOCK_ENTRIES // max(idx.shape[1] * F_targets.shape[1], 1))
+    for start in range(0, idx.shape[0], block):
+        sl = slice(start, start + block)
+        diff = F_sources[idx[sl]] - F_targets[sl, None, :]
+        if p == 2:
+            out[sl] = np.sqrt(np.einsum("ncd,ncd->nc", diff, diff))
+        elif p == 1:
+            out[sl] = np.abs(diff).sum(axis=-1)
+        else:
+            out[sl] = np.linalg.norm(diff, ord=p, axis=-1)
+    return out
+
+
+def _sorted_neighbors(idx, dist, n_sources) -> TaskNeighbors:
+    """Nearest first, ties broken by source number."""
+    order = np.lexsort((idx, dist), axis=1)
+    return TaskNeighbors(
+        np.take_along_axis(idx, order, axis=1).astype(np.intp),
+        np.take_along_axis(dist, order, axis=1),
+        n_sources,
+    )
 
 
 def find_task_neighbors(
@@ -348,15 +386,28 @@ def find_task_neighbors(
     n_neighbors=None,
     exclude_self=None,
     algorithm="auto",
+    random_state=0,
 ) -> TaskNeighbors:
     """Nearest source tasks of every target task, by a metric on task features.
 
-    With ``n_neighbors`` set, many sources (1000 or more) and a metric that
-    scikit-learn computes itself (``euclidean``, ``manhattan``, ``chebyshev``,
-    ``minkowski``), the search runs on a
-    :class:`sklearn.neighbors.NearestNeighbors` index and never builds the
-    ``n_targets x n_sources`` matrix. Otherwise the metric's distances are
-    computed in blocks of targets and only the nearest are kept.
+    Three searches, chosen by ``algorithm="auto"``:
+
+    - ``"brute"``: the metric's distances, computed in blocks of targets and
+      reduced to the nearest sources at once (exact; for the Euclidean,
+      Manhattan, Chebyshev and Minkowski metrics the candidates come from one
+      matrix product and are re-ranked by exact distances);
+    - ``"index"``: a :class:`sklearn.neighbors.NearestNeighbors` tree (exact),
+      chosen when ``n_neighbors`` is set, sources are many (1,000 or more),
+      task features have at most 8 columns and scikit-learn computes the
+      metric itself (Euclidean, Manhattan, Chebyshev, Minkowski);
+    - ``"approximate"``: for many tasks (20,000 or more) with more task
+      features, where exact search costs ``O(n_tasks^2)``: candidates from a
+      forest of random-projection trees, refined by neighbours of neighbours
+      and ranked by exact distances (chosen when targets are the sources and
+      scikit-learn computes the metric). The neighbours found are nearly but
+      not always exactly the nearest.
+
+    None of them builds the ``n_targets x n_sources`` matrix at once.
 
     Parameters
     ----------
@@ -371,8 +422,10 @@ def find_task_neighbors(
     exclude_self : bool, default=None
         Whether target ``i`` is source ``i`` and must be left out; default True
         when ``F_sources`` is None.
-    algorithm : {"auto", "index", "brute"}, default="auto"
-        Force the neighbour index or the blockwise dense search.
+    algorithm : {"auto", "brute", "index", "approximate"}, default="auto"
+        The search (see above).
+    random_state : int, default=0
+        Seed of the random projections of ``"approximate"``.
 
     Returns
     -------
@@ -403,39 +456,82 @@ def find_task_neighbors(
         raise ValueError("exclude_self=True needs the same targets and sources.")
     n_targets, n_sources = F_targets.shape[0], F_sources.shape[0]
     k = _check_n_neighbors(n_neighbors, n_sources, exclude_self)
-    if algorithm not in ("auto", "index", "brute"):
+    if algorithm not in ("auto", "brute", "index", "approximate"):
         raise ValueError(
-            f"algorithm must be 'auto', 'index' or 'brute', got {algorithm!r}."
+            "algorithm must be 'auto', 'brute', 'index' or 'approximate', got "
+            f"{algorithm!r}."
         )
     sk = _sklearn_metric(metric_)
-    use_index = (
-        algorithm == "index"
-        or (
-            algorithm == "auto"
-            and n_neighbors is not None
-            and n_sources >= _INDEX_MIN_SOURCES
-        )
-    ) and k > 0
-    if use_index and sk is not None:
-        if _agrees_with_sklearn(metric_, *sk, F_targets, F_sources):
-            return _index_search(F_targets, F_sources, k, exclude_self, *sk)
-    if algorithm == "index" and k > 0:
+    if sk is not None and not _agrees_with_sklearn(metric_, *sk, F_targets, F_sources):
+        sk = None
+    if algorithm in ("index", "approximate") and sk is None:
         raise ValueError(
             f"metric {metric_.name!r} has no scikit-learn equivalent for a "
-            "neighbour index; use algorithm='brute'."
+            f"neighbour search with algorithm={algorithm!r}; use 'brute'."
         )
-    # dense distances in blocks of targets, keeping only the nearest sources
-    block = max(1, _BLOCK_ENTRIES // max(n_sources, 1))
+    if algorithm == "auto":
+        algorithm = "brute"
+        if sk is not None and n_neighbors is not None and k > 0:
+            if F_sources.shape[1] <= _INDEX_MAX_FEATURES:
+                if n_sources >= _INDEX_MIN_SOURCES:
+                    algorithm = "index"
+            elif exclude_self and n_sources >= _APPROX_MIN_SOURCES:
+                algorithm = "approximate"
+    if k == 0:
+        empty = np.empty((n_targets, 0))
+        return TaskNeighbors(empty.astype(np.intp), empty, n_sources)
+    if algorithm == "index":
+        return _index_search(F_targets, F_sources, k, exclude_self, *sk)
+    if algorithm == "approximate":
+        if not exclude_self:
+            raise ValueError(
+                "algorithm='approximate' searches the neighbours of the sources "
+                "among themselves (exclude_self=True)."
+            )
+        return _forest_search(F_targets, k, _order_of(*sk), random_state)
+    return _brute_search(metric_, sk, F_targets, F_sources, k, exclude_self)
+
+
+def _brute_search(metric_, sk, F_targets, F_sources, k, exclude_self):
+    """Exact search in blocks of targets."""
+    n_targets, n_sources = F_targets.shape[0], F_sources.shape[0]
     indices = np.empty((n_targets, k), dtype=np.intp)
     distances = np.empty((n_targets, k))
+    block = max(1, _BLOCK_ENTRIES // max(n_sources, 1))
+    euclid = sk is not None and _order_of(*sk) == 2
+    if euclid:
+        sq_sources = np.einsum("ij,ij->i", F_sources, F_sources)
+        extra = min(n_sources, k + 8 + int(exclude_self))
     for start in range(0, n_targets, block):
         stop = min(start + block, n_targets)
-        D = _check_distances(metric_.pairwise(F_targets[start:stop], F_sources))
-        if exclude_self:
-            D[np.arange(stop - start), np.arange(start, stop)] = np.inf
-        part = _top_k(D, k, n_sources)
+        own = np.arange(stop - start), np.arange(start, stop)
+        A = F_targets[start:stop]
+        if euclid:
+            # squared distances by one matrix product, then exact re-ranking of
+            # a few more candidates than needed (the product rounds)
+            D2 = sq_sources[None, :] - 2.0 * (A @ F_sources.T)
+            if exclude_self:
+                D2[own] = np.inf
+            cand = _top_k(D2, extra - int(exclude_self), n_sources).indices
+            dist = _pair_distances(A, F_sources, cand, 2)
+            part = _top_k_pairs(cand, dist, k)
+        else:
+            D = _check_distances(metric_.pairwise(A, F_sources))
+            if exclude_self:
+                D[own] = np.inf
+            part = _top_k(D, k, n_sources)
         indices[start:stop], distances[start:stop] = part.indices, part.distances
     return TaskNeighbors(indices, distances, n_sources)
+
+
+def _top_k_pairs(idx, dist, k) -> TaskNeighbors:
+    """The ``k`` nearest of candidate pairs (duplicates and inf dropped last)."""
+    order = np.lexsort((idx, dist), axis=1)[:, :k]
+    return TaskNeighbors(
+        np.take_along_axis(idx, order, axis=1).astype(np.intp),
+        np.take_along_axis(dist, order, axis=1),
+        -1,
+    )
 
 
 def _index_search(F_targets, F_sources, k, exclude_self, sk_name, sk_params):
@@ -445,19 +541,92 @@ def _index_search(F_targets, F_sources, k, exclude_self, sk_name, sk_params):
     index = NearestNeighbors(
         n_neighbors=k + extra, metric=sk_name, metric_params=sk_params or None
     ).fit(F_sources)
-    dist, idx = index.kneighbors(F_targets)
+    _, idx = index.kneighbors(F_targets)
     if exclude_self:
         # drop the target itself; with duplicate task features it may not come
         # first, and if it is missing (more than k exact duplicates) drop the last
         own = idx == np.arange(F_targets.shape[0])[:, None]
         own[~own.any(axis=1), -1] = True
-        keep = ~own
-        idx = idx[keep].reshape(-1, k)
-        dist = dist[keep].reshape(-1, k)
-    # nearest first, ties broken by source number (as the dense search)
-    order = np.lexsort((idx, dist), axis=1)
-    return TaskNeighbors(
-        np.take_along_axis(idx, order, axis=1).astype(np.intp),
-        np.maximum(np.take_along_axis(dist, order, axis=1), 0.0),
-        F_sources.shape[0],
-    )
+        idx = idx[~own].reshape(-1, k)
+    # exact distances of the pairs found (the index computes Euclidean distances
+    # through dot products), then nearest first, ties broken by source number
+    dist = _pair_distances(F_targets, F_sources, idx, _order_of(sk_name, sk_params))
+    return _sorted_neighbors(idx, dist, F_sources.shape[0])
+
+
+def _forest_search(F, k, p, random_state, n_trees=4, leaf_size=64, n_rounds=2):
+    """Approximate k nearest neighbours of every row of ``F`` among the others."""
+    rng = np.random.default_rng(random_state)
+    n, d = F.shape
+    depth = max(0, int(np.ceil(np.log2(max(n / leaf_size, 1.0)))))
+    candidates = []
+    for _ in range(n_trees):
+        node = np.zeros(n, dtype=np.int64)
+        for _ in range(depth):
+            # split every node at the median of a random projection
+            direction = rng.normal(size=d)
+            proj = F @ direction
+            order = np.lexsort((proj, node))
+            sizes = np.bincount(node)
+            starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+            rank = np.empty(n, dtype=np.int64)
+            rank[order] = np.arange(n) - starts[node[order]]
+            node = 2 * node + (rank >= sizes[node] // 2)
+            node = np.unique(node, return_inverse=True)[1].ravel()
+        # every row's candidates: its k nearest among the rows of its leaf
+        order = np.argsort(node, kind="stable")
+        sizes = np.bincount(node)
+        starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+        m = int(sizes.max())
+        pos = starts[:, None] + np.arange(m)
+        valid = np.arange(m)[None, :] < sizes[:, None]
+        members = order[np.where(valid, pos, 0)]  # (n_leaves, m)
+        found = np.empty((n, min(k, m)), dtype=np.intp)
+        step = max(1, _BLOCK_ENTRIES // (m * m * (1 if p == 2 else d)))
+        for start in range(0, members.shape[0], step):
+            leaf = members[start : start + step]
+            ok = valid[start : start + step]
+            P = F[leaf]
+            if p == 2:
+                sq = np.einsum("lmd,lmd->lm", P, P)
+                D = sq[:, :, None] + sq[:, None, :] - 2.0 * (P @ np.swapaxes(P, 1, 2))
+            else:
+                D = np.linalg.norm(P[:, :, None, :] - P[:, None, :, :], ord=p, axis=-1)
+            D[:, np.arange(m), np.arange(m)] = np.inf
+            D = np.where(ok[:, None, :], D, np.inf)
+            near = np.argpartition(D, found.shape[1] - 1, axis=2)[
+                :, :, : found.shape[1]
+            ]
+            rows = leaf[ok]
+            found[rows] = np.take_along_axis(leaf[:, None, :], near, axis=2)[ok]
+        candidates.append(found)
+    cand = np.hstack(candidates)
+    best = _best_candidates(F, cand, k, p)
+    for _ in range(n_rounds):
+        # neighbours of neighbours
+        cand = np.hstack([best.indices, best.indices[best.indices].reshape(n, -1)])
+        best = _best_candidates(F, cand, k, p)
+    return TaskNeighbors(best.indices, best.distances, n)
+
+
+def _best_candidates(F, cand, k, p) -> TaskNeighbors:
+    """The ``k`` nearest distinct candidates of each row, itself excluded."""
+    n = F.shape[0]
+    cand = np.sort(cand, axis=1)
+    dup = np.zeros(cand.shape, dtype=bool)
+    dup[:, 1:] = cand[:, 1:] == cand[:, :-1]
+    dup |= cand == np.arange(n)[:, None]
+    dist = _pair_distances(F, F, cand, p)
+    dist[dup] = np.inf
+    part = np.argpartition(dist, min(k, dist.shape[1] - 1), axis=1)[:, : k + 1]
+    idx = np.take_along_axis(cand, part, axis=1)
+    dd = np.take_along_axis(dist, part, axis=1)
+    best = _top_k_pairs(idx, dd, k)
+    if not np.isfinite(best.distances).all():
+        # fewer distinct candidates than k (tiny leaves): fill with exact search
+        rows = np.flatnonzero(~np.isfinite(best.distances).all(axis=1))
+        D = np.linalg.norm(F[rows, None, :] - F[None, :, :], ord=p, axis=-1)
+        D[np.arange(rows.size), rows] = np.inf
+        exact = _top_k(D, k, n)
+        best.indices[rows], best.distances[rows] = exact.indices, exact.distances
+    return best

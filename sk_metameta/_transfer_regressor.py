@@ -287,7 +287,8 @@ class TransferRegressor(RegressorMixin, BaseEstimator):
             self._y_mean = 0.0
         Z = self._design(X)
         r = y - self._y_mean
-        stats = TaskStats.from_rows(Z, r, sample_weight, index.codes, T)
+        rows = RowData(Z, r, sample_weight, index.codes, T)
+        stats = TaskStats.from_rows(rows, T)
         q = Z.shape[1]
         penalty = np.full(q, float(self.alpha))
         if self.fit_intercept:
@@ -320,7 +321,7 @@ class TransferRegressor(RegressorMixin, BaseEstimator):
             similarity=similarity,
             penalty=penalty,
             scale=scale,
-            rows=RowData(Z, r, sample_weight, index.codes),
+            rows=rows,
             fit_intercept=self.fit_intercept,
         )
         own = problem.own_coef()

@@ -26,9 +26,6 @@ from scipy import sparse
 
 __all__ = ["LinearTransferProblem", "LinearTransferResult", "TaskStats"]
 
-# Rows processed at once in the row-level (leave-one-out) computations.
-_ROW_BLOCK = 2**15
-
 
 @dataclass
 class TaskStats:
@@ -52,23 +49,19 @@ class TaskStats:
     n: np.ndarray
 
     @classmethod
-    def from_rows(cls, Z, r, w, codes, n_tasks) -> TaskStats:
-        """Statistics of rows ``Z, r`` with weights ``w`` grouped by ``codes``."""
-        q = Z.shape[1]
+    def from_rows(cls, rows: RowData, n_tasks: int) -> TaskStats:
+        """Statistics of the rows of each task (batched products per bucket)."""
+        q = rows.q
         G = np.zeros((n_tasks, q, q))
         g = np.zeros((n_tasks, q))
-        for start in range(0, Z.shape[0], _ROW_BLOCK):
-            sl = slice(start, start + _ROW_BLOCK)
-            Zb, cb = Z[sl], codes[sl]
-            # per-task sums of rows: a sparse (tasks x rows) weighted indicator
-            ind = sparse.csr_array(
-                (w[sl], (cb, np.arange(cb.shape[0]))), shape=(n_tasks, cb.shape[0])
-            )
-            outer = (Zb[:, :, None] * Zb[:, None, :]).reshape(cb.shape[0], q * q)
-            G += (ind @ outer).reshape(n_tasks, q, q)
-            g += ind @ (Zb * r[sl][:, None])
-        h = np.bincount(codes, weights=w * r * r, minlength=n_tasks)
-        n = np.bincount(codes, weights=w, minlength=n_tasks)
+        h = np.zeros(n_tasks)
+        n = np.zeros(n_tasks)
+        for tasks, Z, r, w in rows.buckets:
+            Zw = Z * w[:, :, None]
+            G[tasks] = np.swapaxes(Zw, 1, 2) @ Z
+            g[tasks] = np.einsum("bnq,bn->bq", Zw, r)
+            h[tasks] = np.einsum("bn,bn->b", w * r, r)
+            n[tasks] = w.sum(axis=1)
         return cls(G, g, h, n)
 
     def combine(self, weights) -> TaskStats:
@@ -131,24 +124,65 @@ def solve_psd(A, b) -> np.ndarray:
         return np.einsum("...ij,...j->...i", np.linalg.pinv(A, hermitian=True), b)
 
 
-@dataclass
 class RowData:
-    """The training rows in the shared frame, for row-level (leave-one-out) criteria.
+    """The training rows in the shared frame, grouped by task and padded.
 
-    Attributes
+    Tasks are put in buckets of similar numbers of rows; a bucket holds arrays
+    ``(n_bucket_tasks, n_rows_max, ...)`` padded with rows of weight zero, so
+    every per-task product over rows is one batched matrix product.
+
+    Parameters
     ----------
     Z : ndarray of shape (n_samples, q)
+        Design rows.
     r : ndarray of shape (n_samples,)
+        Centred targets.
     w : ndarray of shape (n_samples,)
         Sample weights.
     codes : ndarray of shape (n_samples,)
-        Target task of each row.
+        Task of each row.
+    n_tasks : int
+        Number of tasks.
+
+    Attributes
+    ----------
+    buckets : list of tuple
+        ``(tasks, Z, r, w)`` with ``tasks`` of shape ``(B,)``, ``Z`` of shape
+        ``(B, m, q)``, ``r`` and ``w`` of shape ``(B, m)``.
     """
 
-    Z: np.ndarray
-    r: np.ndarray
-    w: np.ndarray
-    codes: np.ndarray
+    def __init__(self, Z, r, w, codes, n_tasks):
+        self.q = Z.shape[1]
+        self.n_tasks = n_tasks
+        counts = np.bincount(codes, minlength=n_tasks)
+        order = np.argsort(codes, kind="stable")
+        starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+        # buckets of tasks whose row counts differ by at most 25 %
+        key = np.ceil(np.log(np.maximum(counts, 1)) / np.log(1.25)).astype(int)
+        self.buckets = []
+        for value in np.unique(key[counts > 0]):
+            tasks = np.flatnonzero((key == value) & (counts > 0))
+            m = int(counts[tasks].max())
+            pos = starts[tasks][:, None] + np.arange(m)
+            valid = np.arange(m) < counts[tasks][:, None]
+            idx = order[np.where(valid, pos, 0)]
+            wb = np.where(valid, w[idx], 0.0)
+            Zb = np.where(valid[:, :, None], Z[idx], 0.0)
+            rb = np.where(valid, r[idx], 0.0)
+            self.buckets.append((tasks, Zb, rb, wb))
+
+    def subset(self, targets) -> RowData:
+        """The rows of the tasks ``targets`` only, renumbered ``0, 1, ...``."""
+        new = RowData.__new__(RowData)
+        new.q, new.n_tasks = self.q, len(targets)
+        code = np.full(self.n_tasks, -1, dtype=np.intp)
+        code[np.asarray(targets)] = np.arange(len(targets))
+        new.buckets = []
+        for tasks, Z, r, w in self.buckets:
+            keep = code[tasks] >= 0
+            if keep.any():
+                new.buckets.append((code[tasks][keep], Z[keep], r[keep], w[keep]))
+        return new
 
 
 @dataclass
@@ -218,6 +252,21 @@ class LinearTransferProblem:
         """Number of source tasks."""
         return int(self.source_stats.n.shape[0])
 
+    def subset(self, targets) -> LinearTransferProblem:
+        """The same problem restricted to the targets ``targets`` (sorted indices)."""
+        targets = np.asarray(targets, dtype=np.intp)
+        rows = None if self.rows is None else self.rows.subset(targets)
+        return LinearTransferProblem(
+            stats=self.stats.take(targets),
+            source_stats=self.source_stats,
+            source_coef=self.source_coef,
+            similarity=sparse.csr_array(self.similarity)[targets],
+            penalty=self.penalty,
+            scale=self.scale,
+            rows=rows,
+            fit_intercept=self.fit_intercept,
+        )
+
     # -- building blocks for the rules -------------------------------------------------
     def ridge(self, stats: TaskStats) -> np.ndarray:
         """Ridge fit (with the problem's penalty) of each set of statistics."""
@@ -283,6 +332,7 @@ class LinearTransferProblem:
         has_prior=None,
         criterion="loo",
         pseudo_rows=0.0,
+        scale=None,
     ):
         """Each target's ridge fit pulled toward a prior model.
 
@@ -307,17 +357,23 @@ class LinearTransferProblem:
             Smooths each target's criterion toward the criterion of all targets
             together, as if it had ``pseudo_rows`` more rows that behave like the
             average row.
+        scale : ndarray of shape (q, q), default=None
+            Prior metric ``M``; default :attr:`scale`.
 
         Returns
         -------
         coef : ndarray of shape (n_targets, q)
         lam : ndarray of shape (n_targets,)
+        error : float
+            Sum over the targets of the chosen strength's criterion (squared
+            errors; 0 for a single strength).
         """
         T = self.stats.g.shape[0]
         prior = np.asarray(prior, dtype=float)
         has_prior = np.ones(T, bool) if has_prior is None else np.asarray(has_prior)
         grid = np.atleast_1d(np.asarray(strength, dtype=float))
-        K, lam_vals, U, a, c = self._eigen(prior)
+        K, lam_vals, U, a, c = self._eigen(prior, scale)
+        error = 0.0
         if grid.shape[0] == 1:
             lam = np.where(has_prior, grid[0], 0.0)
         else:
@@ -333,15 +389,18 @@ class LinearTransferProblem:
                 score = sse / n
             score = np.where(np.isfinite(score), score, np.inf)
             best = np.argmin(score, axis=1)
+            chosen = np.where(has_prior, best, np.flatnonzero(grid == grid.min())[0])
+            picked = sse[np.arange(T), chosen]
+            error = float(picked[np.isfinite(picked)].sum())
             lam = np.where(has_prior, grid[best], 0.0)
             # a target without usable rows (all scores infinite) follows its prior
             nothing = ~np.isfinite(score).any(axis=1) & has_prior
             lam = np.where(nothing, grid.max(), lam)
         beta = self._beta(lam[:, None], lam_vals, a, c)[:, 0]
         coef = np.einsum("ij,tjk,tk->ti", K, U, beta)
-        return coef, lam
+        return coef, lam, error
 
-    def _eigen(self, prior):
+    def _eigen(self, prior, scale=None):
         """Whitened eigen-decomposition of every target's penalised Gram matrix.
 
         With ``theta = K phi`` and ``K = M^(-1/2)`` (``M`` the :attr:`scale`), the
@@ -350,7 +409,7 @@ class LinearTransferProblem:
         U^T``, so ``phi(lam) = U (a + lam c) / (l + lam)`` with ``a = U^T K g``
         and ``c = U^T phi0``: every ``lam`` at the cost of one eigh per target.
         """
-        evals, evecs = np.linalg.eigh(self.scale)
+        evals, evecs = np.linalg.eigh(self.scale if scale is None else scale)
         floor = max(evals.max(), 1.0) * 1e-10
         evals = np.maximum(evals, floor)
         K = (evecs / np.sqrt(evals)) @ evecs.T
@@ -407,49 +466,41 @@ class LinearTransferProblem:
         L = grid.shape[0]
         if criterion == "gcv":
             beta = self._beta(np.broadcast_to(grid, (T, L)), lam_vals, a, c)
-            # rows' Gram in eigen-coordinates: U^T K G K U = diag(lam) - U^T K P K U
+            # rows' Gram in eigen-coordinates: U^T K G K U = diag(l) - U^T K P K U
             KPK = K @ np.diag(self.penalty) @ K
-            D = np.einsum("tji,jk,tkl->til", U, KPK, U)
-            Gq = np.zeros_like(D)
-            idx = np.arange(D.shape[1])
-            Gq[:, idx, idx] = lam_vals
-            Gq -= D
-            quad = np.einsum("tli,tij,tlj->tl", beta, Gq, beta)
-            lin = np.einsum("tli,ti->tl", beta, a)
+            D = np.swapaxes(U, 1, 2) @ (KPK @ U)  # (T, q, q)
             # a = U^T K g and theta = K U beta, so theta . g = beta . a
+            quad = np.sum(lam_vals[:, None, :] * beta * beta, axis=2) - np.sum(
+                (beta @ D) * beta, axis=2
+            )
+            lin = np.sum(beta * a[:, None, :], axis=2)
             sse = np.maximum(self.stats.h[:, None] - 2 * lin + quad, 0.0)
-            diagG = np.einsum("tii->ti", Gq)
+            diagG = lam_vals - np.diagonal(D, axis1=1, axis2=2)
+            den = lam_vals[:, :, None] + grid[None, None, :]  # (T, q, L)
+            tiny = 1e-12 * (1.0 + lam_vals.max(initial=0.0))
             with np.errstate(invalid="ignore", divide="ignore"):
-                trace = np.einsum(
-                    "ti,tli->tl",
-                    diagG,
-                    1.0 / (lam_vals[:, None, :] + grid[None, :, None]),
-                )
+                inv = np.where(den > tiny, 1.0 / den, 0.0)
+                trace = np.sum(diagG[:, :, None] * inv, axis=1)  # (T, L)
                 n = self.stats.n[:, None]
                 gcv_sse = sse / np.square(1.0 - trace / n)
             gcv_sse = np.where(np.isfinite(gcv_sse) & (trace < n), gcv_sse, np.inf)
             return gcv_sse, np.broadcast_to(n, gcv_sse.shape).copy()
         if self.rows is None:
             raise ValueError("criterion='loo' needs the targets' rows.")
-        rows = self.rows
         sse = np.zeros((T, L))
-        for start in range(0, rows.Z.shape[0], _ROW_BLOCK):
-            sl = slice(start, start + _ROW_BLOCK)
-            t = rows.codes[sl]
-            w = rows.w[sl]
-            u = np.einsum("nji,nj->ni", U[t], rows.Z[sl] @ K)
-            beta = self._beta(
-                np.broadcast_to(grid, (t.shape[0], L)), lam_vals[t], a[t], c[t]
-            )
-            fitted = np.einsum("nli,ni->nl", beta, u)
-            den = lam_vals[t][:, None, :] + grid[None, :, None]
+        tiny = 1e-12 * (1.0 + lam_vals.max(initial=0.0))
+        for tasks, Z, r, w in self.rows.buckets:
+            u = (Z @ K) @ U[tasks]  # (B, m, q): U^T K z of every row
+            lam = np.broadcast_to(grid, (tasks.shape[0], L))
+            beta = self._beta(lam, lam_vals[tasks], a[tasks], c[tasks])  # (B, L, q)
+            fitted = u @ np.swapaxes(beta, 1, 2)  # (B, m, L)
+            den = lam_vals[tasks][:, :, None] + grid[None, None, :]  # (B, q, L)
             with np.errstate(invalid="ignore", divide="ignore"):
-                inv = np.where(den > 1e-12 * (1 + lam_vals.max()), 1.0 / den, 0.0)
-                lev = w[:, None] * np.einsum("ni,nli->nl", u * u, inv)
-                e = (rows.r[sl][:, None] - fitted) / (1.0 - lev)
-            err = w[:, None] * e * e
-            err = np.where((lev < 1.0 - 1e-10) | (w[:, None] == 0), err, np.inf)
-            for j in range(L):
-                sse[:, j] += np.bincount(t, weights=err[:, j], minlength=T)
+                inv = np.where(den > tiny, 1.0 / den, 0.0)
+                lev = w[:, :, None] * ((u * u) @ inv)
+                e = (r[:, :, None] - fitted) / (1.0 - lev)
+                err = w[:, :, None] * e * e
+            ok = (lev < 1.0 - 1e-10) | (w[:, :, None] == 0)
+            sse[tasks] = np.where(ok, err, np.inf).sum(axis=1)
         n = np.broadcast_to(self.stats.n[:, None], sse.shape).copy()
         return sse, n

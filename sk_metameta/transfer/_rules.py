@@ -28,8 +28,23 @@ __all__ = [
     "SelectTransfer",
 ]
 
+#: Intercept ratios searched with ``intercept_ratio="auto"``.
+INTERCEPT_RATIOS = (0.01, 0.03, 0.1, 0.3, 1.0)
+
+# Targets on which intercept_ratio="auto" is chosen, at most.
+_RATIO_TARGETS = 500
+
+
+def _ratio_scale(problem, ratio):
+    """The prior metric with the intercept's entry multiplied by ``ratio``."""
+    scale = problem.scale.copy()
+    if problem.fit_intercept:
+        scale[0, 0] *= max(ratio, 1e-8)
+    return scale
+
+
 #: Default grid of prior strengths ``lam`` (in rows) searched per target.
-DEFAULT_STRENGTHS = np.concatenate(([0.0], np.logspace(-2, 5, 29)))
+DEFAULT_STRENGTHS = np.concatenate(([0.0], np.logspace(-2, 5, 15)))
 
 
 def _check_real(value, name, rule, *, low=0.0, high=None):
@@ -209,41 +224,61 @@ class PriorTransfer(BaseTransferRule):
     minimises
 
     ``sum_i u_i (y_i - c - x_i @ w)^2 + alpha * ||w||^2
-    + strength * [(c - c0) + mu @ (w - w0)]^2
+    + strength * intercept_ratio * [(c - c0) + mu @ (w - w0)]^2
     + strength * (w - w0)^T Sigma (w - w0)``
 
     over its own rows ``i`` (sample weights ``u_i``), where ``theta0_b = (c0, w0)``
     is the prior, ``mu`` and ``Sigma`` the weighted mean and covariance of ``X``
-    over all training rows (without intercept: no intercept terms, and
-    ``Sigma`` the uncentred second moments). The penalty is the squared error of
-    the target's model against the prior's on the training distribution of
-    ``X``, so ``strength`` counts like ``strength`` rows labelled by the prior,
-    whatever the units of ``X``, and the intercept (the prediction at ``mu``) is
-    shrunk consistently with the coefficients. For standardised ``X``
-    (``mu = 0``, ``Sigma = I``) the coefficient part is exactly
-    ``strength * ||w - w0||^2``. ``strength = 0`` is the target's own ridge fit;
-    as ``strength`` grows the model tends to the prior.
+    over all training rows (without intercept: no intercept term, and ``Sigma``
+    the uncentred second moments). With ``intercept_ratio=1`` the penalty is the
+    squared error of the target's model against the prior's over the training
+    distribution of ``X``: ``strength`` counts like ``strength`` rows labelled
+    by the prior, whatever the units of ``X``, and the intercept (the prediction
+    at ``mu``) is shrunk consistently with the coefficients. For standardised
+    ``X`` (``mu = 0``, ``Sigma = I``) the coefficient part is exactly
+    ``strength * ||w - w0||^2`` (``strength`` multiplies the squared norm; it is
+    not squared). ``strength = 0`` is the target's own ridge fit; as
+    ``strength`` grows the model tends to the prior.
 
-    With ``strength="loo"`` (or ``"gcv"``) each target gets the strength of
-    ``strengths`` with the smallest exact leave-one-out (or generalised
-    cross-validation) error on its own rows, closed form for all strengths at
-    once from one eigendecomposition per target; 0 is in the default grid, so
-    unrelated sources cannot make a target much worse than its own ridge fit.
-    The criterion of a target with few rows is smoothed toward the average over
-    all targets (``smoothing``), which keeps its choice stable.
+    Tasks usually differ more in their level than in their slopes (a random
+    intercept is the first term of a multilevel model): ``intercept_ratio``
+    below 1 lets the intercept move more freely than the coefficients, and
+    ``"auto"`` chooses it, one value for all tasks, from
+    ``(0.01, 0.03, 0.1, 0.3, 1)`` by the summed criterion below (on at most
+    500 targets drawn at random with a fixed seed).
+
+    With ``strength="auto"`` each target gets the strength of ``strengths`` with
+    the smallest generalised cross-validation (``criterion="gcv"``, from the
+    target's statistics alone) or exact leave-one-out (``"loo"``, from its rows)
+    error, closed form for all strengths at once from one eigendecomposition per
+    target. A target's own rows are few, so its
+    criterion is smoothed toward the criterion of all targets: it is
+    ``(E_b(lam) + smoothing * e(lam)) / (n_b + smoothing)``, with ``E_b`` the
+    leave-one-out squared errors summed over the target's ``n_b`` rows and ``e``
+    the mean squared error over all targets' rows. The strength thus adapts to
+    the target when its rows say so clearly (a target unrelated to its sources,
+    whose own error grows fast with ``lam``, falls back toward its own fit: 0 is
+    in the grid); for small targets it is shared, as the variance components of
+    a multilevel model are. Because ``lam`` counts rows, the same ``lam`` pulls
+    a target with few rows harder toward its prior than one with many.
 
     Parameters
     ----------
-    strength : "loo", "gcv" or float >= 0, default="loo"
-        The prior strength (in rows), or how to choose it per target.
+    strength : "auto" or float >= 0, default="auto"
+        The prior strength ``lam`` (in rows), or ``"auto"`` to choose it per
+        target.
+    criterion : {"gcv", "loo"}, default="gcv"
+        Criterion of ``strength="auto"``: generalised cross-validation or exact
+        leave-one-out (close to each other; ``"loo"`` costs one more pass over
+        the rows).
     strengths : array-like of float >= 0, default=None
-        Grid for ``"loo"``/``"gcv"``; default ``0`` and 29 values from
-        ``1e-2`` to ``1e5`` evenly spaced on a log scale.
-    smoothing : float >= 0, default=10.0
-        Each target's criterion over the grid is ``(E_b + smoothing * e) /
-        (n_b + smoothing)``, with ``E_b`` its leave-one-out squared errors summed
-        over its ``n_b`` rows and ``e`` the mean over all targets' rows; 0 uses
-        each target's own criterion alone.
+        Grid of ``strength="auto"``; default ``0`` and 15 values from ``1e-2``
+        to ``1e5`` evenly spaced on a log scale.
+    smoothing : float >= 0, default=300.0
+        Pseudo-rows of the smoothing of each target's criterion toward all
+        targets' (see above); 0 uses each target's own criterion alone.
+    intercept_ratio : "auto" or float >= 0, default="auto"
+        Multiplier of ``strength`` for the intercept term of the penalty.
 
     Examples
     --------
@@ -264,17 +299,32 @@ class PriorTransfer(BaseTransferRule):
     )
     transfers: ClassVar[str] = "parameters"
 
-    def __init__(self, strength="loo", strengths=None, smoothing=10.0):
+    def __init__(
+        self,
+        strength="auto",
+        criterion="gcv",
+        strengths=None,
+        smoothing=300.0,
+        intercept_ratio="auto",
+    ):
         self.strength = strength
+        self.criterion = criterion
         self.strengths = strengths
         self.smoothing = smoothing
+        self.intercept_ratio = intercept_ratio
 
     def _grid(self):
+        """The strengths to choose from and the criterion."""
+        if self.criterion not in ("gcv", "loo"):
+            raise ValueError(
+                "transfer rule 'prior': criterion must be 'gcv' or 'loo', got "
+                f"{self.criterion!r}."
+            )
         if isinstance(self.strength, str):
-            if self.strength not in ("loo", "gcv"):
+            if self.strength != "auto":
                 raise ValueError(
-                    f"transfer rule 'prior': strength must be 'loo', 'gcv' or a "
-                    f"number >= 0, got {self.strength!r}."
+                    "transfer rule 'prior': strength must be 'auto' or a number "
+                    f">= 0, got {self.strength!r}."
                 )
             grid = (
                 DEFAULT_STRENGTHS
@@ -286,8 +336,9 @@ class PriorTransfer(BaseTransferRule):
                     "transfer rule 'prior': strengths must be a non-empty list of "
                     f"finite numbers >= 0, got {self.strengths!r}."
                 )
-            return np.unique(grid), self.strength
-        return np.array([_check_real(self.strength, "strength", self.name)]), "loo"
+            return np.unique(grid), self.criterion
+        strength = _check_real(self.strength, "strength", self.name)
+        return np.array([strength]), self.criterion
 
     def prior(self, problem: LinearTransferProblem):
         """The prior model of each target and the source weights behind it.
@@ -307,16 +358,49 @@ class PriorTransfer(BaseTransferRule):
         smoothing = _check_real(self.smoothing, "smoothing", self.name)
         prior, W = self.prior(problem)
         has = np.asarray(W.sum(axis=1)).ravel() > 0
-        if criterion == "loo" and problem.rows is None and grid.size > 1:
+        if problem.rows is None:
             criterion = "gcv"
-        coef, lam = problem.prior_fit(
+        ratio = self._intercept_ratio(problem, prior, has, grid, criterion, smoothing)
+        coef, lam, _ = problem.prior_fit(
             prior,
             grid,
             has_prior=has,
             criterion=criterion,
             pseudo_rows=smoothing,
+            scale=_ratio_scale(problem, ratio),
         )
-        return LinearTransferResult(coef, W, strength=lam, info={"prior": prior})
+        return LinearTransferResult(
+            coef, W, strength=lam, info={"prior": prior, "intercept_ratio": ratio}
+        )
+
+    def _intercept_ratio(self, problem, prior, has, grid, criterion, smoothing):
+        """The fixed ratio, or the one of INTERCEPT_RATIOS with least total error."""
+        if not isinstance(self.intercept_ratio, str):
+            return _check_real(self.intercept_ratio, "intercept_ratio", self.name)
+        if self.intercept_ratio != "auto":
+            raise ValueError(
+                "transfer rule 'prior': intercept_ratio must be 'auto' or a number "
+                f">= 0, got {self.intercept_ratio!r}."
+            )
+        if not problem.fit_intercept or grid.size == 1 or not has.any():
+            return 1.0
+        # the ratio is shared by all targets: choose it on at most _RATIO_TARGETS
+        targets = np.flatnonzero(has)
+        if targets.size > _RATIO_TARGETS:
+            rng = np.random.default_rng(0)
+            targets = np.sort(rng.choice(targets, _RATIO_TARGETS, replace=False))
+        sub = problem.subset(targets)
+        errors = [
+            sub.prior_fit(
+                prior[targets],
+                grid,
+                criterion=criterion,
+                pseudo_rows=smoothing,
+                scale=_ratio_scale(sub, ratio),
+            )[2]
+            for ratio in INTERCEPT_RATIOS
+        ]
+        return float(INTERCEPT_RATIOS[int(np.argmin(errors))])
 
     def zero_shot_linear(self, problem):
         """The prior itself (a target without rows follows its prior)."""
