@@ -12,6 +12,7 @@ from ._segments import (
     centre,
     check_nonempty,
     check_numeric_y,
+    one_blas_thread,
     pad_block,
     task_blocks,
 )
@@ -163,8 +164,9 @@ class CoefFeatures(BaseTaskFeatures):
         if self.fit_intercept:
             X, x_mean, *_ = centre(X, index)
             y, y_mean, *_ = centre(y, index)
-        gram, cross = task_gram(X, y, index)
-        coef = ridge_solve(gram, cross, alpha)[:, :, 0]
+        with one_blas_thread():
+            gram, cross = task_gram(X, y, index)
+            coef = ridge_solve(gram, cross, alpha)[:, :, 0]
         if not self.fit_intercept:
             return coef
         intercept = y_mean[:, 0] - np.einsum("tp,tp->t", x_mean, coef)

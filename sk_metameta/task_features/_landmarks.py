@@ -14,6 +14,7 @@ from ._segments import (
     check_nonempty,
     check_numeric_y,
     expand,
+    one_blas_thread,
     pad_block,
     segment_sum,
     task_blocks,
@@ -67,6 +68,14 @@ def _expected_error(
     the true class: the result does not depend on the order of the classes or of
     the rows.
     """
+    if scores.shape[-1] == 2:  # two classes: compare the true score to the other
+        first = truth[..., 0] > 0
+        true = np.where(first, scores[..., 0], scores[..., 1])
+        other = np.where(first, scores[..., 1], scores[..., 0])
+        tol = np.squeeze(rtol, axis=-1) if np.ndim(rtol) else rtol
+        tol = tol * np.maximum(1.0, np.abs(np.maximum(true, other)))
+        diff = true - other
+        return np.where(diff > tol, 0.0, np.where(diff < -tol, 1.0, 0.5))
     top = scores.max(axis=-1, keepdims=True)
     tied = scores >= top - rtol * np.maximum(1.0, np.abs(top))
     return 1.0 - (tied * truth).sum(axis=-1) / tied.sum(axis=-1)
@@ -245,7 +254,8 @@ class LandmarkFeatures(BaseTaskFeatures):
                 errors = (Yc[:, 0] * factor) ** 2
             totals["mean"] = segment_sum(errors, index)
         if set(learners) - {"mean"}:
-            self._block_errors(Xc, Yc, Y, index, learners, alpha, totals)
+            with one_blas_thread():
+                self._block_errors(Xc, Yc, Y, index, learners, alpha, totals)
 
         out = np.column_stack([totals[learner] / counts for learner in learners])
         if not classification:
