@@ -19,7 +19,7 @@ socio-economic status), and compare the schools with a task metric.
 import matplotlib.pyplot as plt
 import numpy as np
 
-from sk_metameta import task_distances
+from sk_metameta import TransferRegressor, task_distances
 from sk_metameta.datasets import load_hsb
 from sk_metameta.task_features import MomentFeatures
 
@@ -33,11 +33,17 @@ print(f"{len(labels)} schools, {features.shape[1]} task features each")
 # %%
 # From distance to similarity
 # ---------------------------
-# Transfer weighs sources by similarity, which must decrease with the distance. A
-# Gaussian kernel with the median distance as its scale maps a distance of 0 to a
-# similarity of 1 and the typical distance to about 0.37.
-scale = np.median(D[np.triu_indices_from(D, k=1)])
-S = np.exp(-((D / scale) ** 2))
+# Transfer weighs sources by a similarity that decreases with the distance. The
+# estimators use a Gaussian kernel ``exp(-(d / h)**2 / 2)`` whose bandwidth ``h``
+# is the median distance from every task to its sources. Fitting a
+# :class:`~sk_metameta.TransferRegressor` with the same task features and metric,
+# and every other school as a source (``n_neighbors=None``), gives the similarity
+# matrix it works with; a school is never its own source, so the diagonal is zero.
+model = TransferRegressor(
+    task_features="moments", metric="standardized_euclidean", n_neighbors=None
+).fit(X, data.target, tasks=school)
+S = model.similarity_.toarray()
+print(f"bandwidth h = {model.bandwidth_:.2f}")
 
 # %%
 # The schools are sorted by sector (public, then Catholic) and, within a sector,
@@ -48,7 +54,7 @@ sector, meanses = task_table["Sector"], task_table["MEANSES"]
 order = np.lexsort((meanses, sector))
 n_public = int((sector == 0).sum())
 
-fig, (ax, ax_nn) = plt.subplots(1, 2, figsize=(11, 4.8), layout="constrained")
+fig, ax = plt.subplots(figsize=(6.4, 5.2), layout="constrained")
 image = ax.imshow(S[np.ix_(order, order)], cmap="viridis", vmin=0, vmax=1)
 ax.axhline(n_public - 0.5, color="white", linewidth=1.5)
 ax.axvline(n_public - 0.5, color="white", linewidth=1.5)
@@ -60,6 +66,7 @@ ax.set_xlabel("school (by sector, then mean SES)")
 ax.set_ylabel("school (by sector, then mean SES)")
 ax.set_title("Similarity of the 160 schools")
 fig.colorbar(image, ax=ax, shrink=0.9, label="similarity")
+plt.show()
 
 # %%
 # Nearest neighbours of one school
@@ -68,21 +75,23 @@ fig.colorbar(image, ax=ax, shrink=0.9, label="similarity")
 # task features: the mean socio-economic status of the students and the share of
 # minority students. The neighbours gather around the target (they are close in
 # the other four task features too, which this plane does not show).
-target = int(np.argmin(np.abs(meanses - np.median(meanses))))
-neighbours = np.argsort(D[target])[1:11]
+target = int(np.argmin(np.abs(meanses - np.median(meanses))))  # a typical school
+neighbours = model.neighbors_[target, :10]  # nearest first
 names = MomentFeatures().fit(X, tasks=school).get_feature_names_out(data.feature_names)
+mean_ses = features[:, list(names).index("mean_SES")]
 minority_share = features[:, list(names).index("mean_Minority")]
 
-ax_nn.scatter(meanses, minority_share, s=14, color="0.75", label="other schools")
+fig, ax_nn = plt.subplots(figsize=(6.4, 4.8), layout="constrained")
+ax_nn.scatter(mean_ses, minority_share, s=14, color="0.75", label="other schools")
 ax_nn.scatter(
-    meanses[neighbours],
+    mean_ses[neighbours],
     minority_share[neighbours],
     s=36,
     color="tab:blue",
     label="10 nearest schools",
 )
 ax_nn.scatter(
-    meanses[target],
+    mean_ses[target],
     minority_share[target],
     s=160,
     marker="*",
