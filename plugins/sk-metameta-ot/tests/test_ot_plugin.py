@@ -123,16 +123,30 @@ def _tasks_in_two_groups():
 
 
 @pytest.mark.parametrize("metric", ["wasserstein", "otdd"])
+def test_transfer_regressor_uses_the_plugin_metric_by_name(metric):
+    from sk_metameta import TransferRegressor
+
+    X, y, tasks = _tasks_in_two_groups()
+    model = TransferRegressor(metric=metric, n_neighbors=3).fit(X, y, tasks=tasks)
+    assert model.metric_.name == metric
+    assert model.task_features_ is None  # a sample metric needs no task features
+    D = task_distances(X, y, tasks=tasks, metric=metric).distances
+    nearest = np.take_along_axis(D, model.neighbors_, axis=1)
+    np.testing.assert_allclose(model.neighbor_distances_, nearest, atol=1e-9)
+    np.testing.assert_allclose(nearest, np.sort(D + np.diag([np.inf] * 8))[:, :3])
+    assert model.predict(X, tasks=tasks).shape == y.shape
+
+
+@pytest.mark.parametrize("metric", ["wasserstein", "otdd"])
 def test_meta_estimator_uses_the_plugin_metric_by_name(metric):
     from sklearn.linear_model import Ridge
 
     from sk_metameta import MetricMetaEstimator
 
     X, y, tasks = _tasks_in_two_groups()
-    model = MetricMetaEstimator(Ridge(), transfer="none", metric=metric, n_neighbors=3)
+    model = MetricMetaEstimator(Ridge(), metric=metric, n_neighbors=3)
     model.fit(X, y, tasks=tasks)
     assert model.metric_.name == metric
-    assert model.task_features_ is None  # a sample metric needs no task features
     expected = task_distances(X, y, tasks=tasks, metric=metric).distances
     np.testing.assert_allclose(model.task_distances_, expected, atol=1e-9)
     assert model.predict(X, tasks=tasks).shape == y.shape
@@ -140,27 +154,25 @@ def test_meta_estimator_uses_the_plugin_metric_by_name(metric):
 
 def test_grid_search_over_the_plugin_metric():
     import sklearn
-    from sklearn.linear_model import Ridge
-    from sklearn.model_selection import GridSearchCV, GroupKFold
+    from sklearn.model_selection import GridSearchCV, KFold
 
-    from sk_metameta import MetricMetaEstimator, get_task_scorer
+    from sk_metameta import TransferRegressor, get_task_scorer
 
     X, y, tasks = _tasks_in_two_groups()
     search = GridSearchCV(
-        MetricMetaEstimator(Ridge(), transfer="none", n_neighbors=3),
+        TransferRegressor(n_neighbors=3),
         [
-            {"metric": ["euclidean"]},
-            {"metric": [WassersteinMetric()], "metric__p": [1, 2]},
+            {"metric": ["euclidean", "wasserstein"]},
+            {"metric": [WassersteinMetric()], "metric__p": [1, 3]},
         ],
         scoring=get_task_scorer("r2"),
-        cv=GroupKFold(n_splits=2),
+        cv=KFold(n_splits=3, shuffle=True, random_state=0),
     )
     with sklearn.config_context(enable_metadata_routing=True):
-        search.fit(X, y, tasks=tasks, groups=tasks)
-    assert len(search.cv_results_["params"]) == 3
+        search.fit(X, y, tasks=tasks)
+    params = search.cv_results_["params"]
+    assert len(params) == 4
     assert np.isfinite(search.cv_results_["mean_test_score"]).all()
-    ot = [p for p in search.cv_results_["params"] if "metric__p" in p]
-    assert [(p["metric"].name, p["metric__p"]) for p in ot] == [
-        ("wasserstein", 1),
-        ("wasserstein", 2),
-    ]
+    by_p = [(p["metric"].name, p["metric__p"]) for p in params if "metric__p" in p]
+    assert by_p == [("wasserstein", 1), ("wasserstein", 3)]
+    assert search.best_estimator_.metric_.name in ("euclidean", "wasserstein")
