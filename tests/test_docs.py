@@ -122,6 +122,15 @@ def test_the_ot_plugin_components_are_named_in_the_docs():
         assert f'``"{name}"``' in sources
 
 
+def test_getting_started_shows_the_readme_commands():
+    readme = (ROOT / "README.md").read_text()
+    commands = [line for line in readme.splitlines() if line.startswith("python3 ")]
+    assert len(commands) == 2
+    page = (DOCS / "getting_started.rst").read_text()
+    for command in commands:
+        assert f"   $ {command}" in page, command
+
+
 def test_the_completeness_checks_can_fail():
     # A page without autosummary tables lists nothing; an unknown name is absent.
     assert api_entries(DOCS / "index.rst") == set()
