@@ -14,6 +14,7 @@ from ._segments import (
     check_nonempty,
     check_numeric_y,
     chunked_segment_sum,
+    one_blas_thread,
 )
 from .base import BaseTaskFeatures
 
@@ -188,8 +189,10 @@ class KernelMeanFeatures(BaseTaskFeatures):
             np.cos(out, out=out)
             return out
 
-        chunk = max(1, BLOCK_FLOATS // (2 * W.shape[1]))
-        total = chunked_segment_sum(features, index, W.shape[1], chunk)
+        # chunks of rows small enough for the cache: many small products
+        chunk = max(1, BLOCK_FLOATS // (16 * W.shape[1]))
+        with one_blas_thread():
+            total = chunked_segment_sum(features, index, W.shape[1], chunk)
         return total * (scale / index.counts[:, None])
 
     def _feature_names(self, input_features):
