@@ -246,7 +246,7 @@ def test_gcv_criterion_matches_its_definition():
             np.testing.assert_allclose(gcv[t, j], expected, rtol=1e-8)
 
 
-@settings(max_examples=25, deadline=None)
+@settings(deadline=None)
 @given(
     seed=st.integers(0, 10_000),
     alpha=st.floats(0.01, 10.0),
