@@ -476,35 +476,6 @@ class EnsembleTransfer(BaseTransferRule):
         W = normalize_rows(sparse.csr_array((data, S.indices, S.indptr), S.shape))
         return _output(W, W.data, was_sparse)
 
-    def fit_linear(self, problem: LinearTransferProblem) -> LinearTransferResult:
-        """``sum u theta`` over the sources and the target's own model."""
-        own = problem.own_coef()
-        own_score = -problem.own_cv_mse()
-        S = sparse.csr_array(problem.similarity)
-        T = problem.transferability()
-        n_t, n_s = S.shape
-        eye = sparse.csr_array(
-            (np.ones(n_t), (np.arange(n_t), np.arange(n_t))), shape=(n_t, n_t)
-        )
-        S_all = sparse.csr_array(sparse.hstack([S, eye]))
-        own_score = np.where(np.isfinite(own_score), own_score, np.nan)
-        T_all = sparse.csr_array(
-            sparse.hstack(
-                [
-                    T,
-                    sparse.csr_array(
-                        (own_score, (np.arange(n_t), np.arange(n_t))),
-                        shape=(n_t, n_t),
-                    ),
-                ]
-            )
-        )
-        U = sparse.csr_array(self.source_weights(S_all, T_all))
-        coef = U[:, :n_s] @ problem.source_coef + U[:, n_s:].diagonal()[:, None] * own
-        return LinearTransferResult(
-            coef, U[:, :n_s], info={"own_weight": U[:, n_s:].diagonal()}
-        )
-
     def zero_shot_linear(self, problem):
         """The similarity-weighted combination of the sources' models."""
         W = sparse.csr_array(self.source_weights(sparse.csr_array(problem.similarity)))
@@ -603,31 +574,6 @@ class SelectTransfer(BaseTransferRule):
         k = np.minimum(counts, self.n_select)
         data = np.where(keep, 1.0 / np.maximum(k[rows], 1), 0.0)
         return _output(S, data, was_sparse)
-
-    def fit_linear(self, problem: LinearTransferProblem) -> LinearTransferResult:
-        """Mean of the best models among the sources and the target's own."""
-        own = problem.own_coef()
-        own_score = -problem.own_cv_mse()
-        S = sparse.csr_array(problem.similarity)
-        n_t, n_s = S.shape
-        diag = (np.arange(n_t), np.arange(n_t))
-        S_all = sparse.csr_array(
-            sparse.hstack([S, sparse.csr_array((np.ones(n_t), diag), (n_t, n_t))])
-        )
-        own_score = np.where(np.isfinite(own_score), own_score, np.nan)
-        T_all = sparse.csr_array(
-            sparse.hstack(
-                [
-                    problem.transferability(),
-                    sparse.csr_array((own_score, diag), shape=(n_t, n_t)),
-                ]
-            )
-        )
-        U = sparse.csr_array(self.source_weights(S_all, T_all))
-        coef = U[:, :n_s] @ problem.source_coef + U[:, n_s:].diagonal()[:, None] * own
-        return LinearTransferResult(
-            coef, U[:, :n_s], info={"own_weight": U[:, n_s:].diagonal()}
-        )
 
     def zero_shot_linear(self, problem):
         """The mean of the most similar sources' models."""

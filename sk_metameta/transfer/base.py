@@ -86,8 +86,12 @@ class BaseTransferRule(BaseEstimator):
     - ``"instances"``: a ridge fit on the target's rows (weight 1) and its
       sources' rows, a row of source ``a`` weighing ``w_a / mean(w)`` (``w`` the
       source weights of the target, the mean over its sources);
-    - ``"predictions"``: the models combined with the source weights, the target's
-      own model counting as a source of similarity one;
+    - ``"predictions"``: the linear combination ``sum_m u_m theta_m`` of the
+      sources' own models and the target's own model (a linear model predicts
+      the same combination of their predictions), with ``u`` the rule's
+      :meth:`source_weights` over the sources and the target's own model, which
+      takes part as one more source of similarity 1 and transferability minus
+      its cross-validated mean squared error;
     - ``"parameters"``: no default, the rule must implement :meth:`fit_linear`.
 
     ``__init__`` only stores keyword arguments.
@@ -151,15 +155,38 @@ class BaseTransferRule(BaseEstimator):
             coef = problem.pooled_coef(_relative_to_mean(W), target_weight=1.0)
             return LinearTransferResult(coef, W)
         if self.transfers == "predictions":
-            own = problem.own_coef()
-            W = normalize_rows(W)
-            has = np.asarray(W.sum(axis=1)).ravel() > 0
-            mixed = 0.5 * (W @ problem.source_coef) + 0.5 * own
-            return LinearTransferResult(np.where(has[:, None], mixed, own), W * 0.5)
+            return self._combine_with_own_model(problem)
         raise ValueError(
             f"transfer rule {self.name!r} declares transfers={self.transfers!r}; "
             f"expected one of {list(TRANSFER_KINDS)}."
         )
+
+    def _combine_with_own_model(self, problem: LinearTransferProblem):
+        """Combination of the sources' and the target's own models (see above)."""
+        own = problem.own_coef()
+        own_score = -problem.own_cv_mse()
+        own_score = np.where(np.isfinite(own_score), own_score, np.nan)
+        S = sparse.csr_array(problem.similarity)
+        n_t, n_s = S.shape
+        diag = (np.arange(n_t), np.arange(n_t))
+        S_all = sparse.csr_array(
+            sparse.hstack([S, sparse.csr_array((np.ones(n_t), diag), (n_t, n_t))])
+        )
+        T_all = sparse.csr_array(
+            sparse.hstack(
+                [
+                    problem.transferability(),
+                    sparse.csr_array((own_score, diag), shape=(n_t, n_t)),
+                ]
+            )
+        )
+        U = normalize_rows(sparse.csr_array(self.source_weights(S_all, T_all)))
+        own_weight = U[:, n_s:].diagonal()
+        # a target whose weights are all zero keeps its own model
+        own_weight = np.where(np.asarray(U.sum(axis=1)).ravel() > 0, own_weight, 1.0)
+        sources = U[:, :n_s]
+        coef = sources @ problem.source_coef + own_weight[:, None] * own
+        return LinearTransferResult(coef, sources, info={"own_weight": own_weight})
 
     def zero_shot_linear(self, problem: LinearTransferProblem) -> LinearTransferResult:
         """Models of target tasks without labelled rows (first seen at predict time).
