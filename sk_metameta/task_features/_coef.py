@@ -42,10 +42,14 @@ def check_alpha(alpha, name: str, *, positive: bool = False) -> float:
     return float(alpha)
 
 
-def task_gram(
-    X: np.ndarray, Y: np.ndarray, index: TaskIndex
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per-task ``X_t^T X_t`` and ``X_t^T Y_t``.
+def ridge_coef(
+    X: np.ndarray, Y: np.ndarray, index: TaskIndex, alpha: float
+) -> np.ndarray:
+    """Per-task solutions of ``(X_t^T X_t + alpha I) W_t = X_t^T Y_t``.
+
+    Tasks are taken in blocks of similar size: one batched product gives the
+    block's Gram matrices, one batched solve their solutions, so that memory is
+    bounded by the block, not by the number of tasks.
 
     Parameters
     ----------
@@ -55,21 +59,22 @@ def task_gram(
         Targets of all tasks.
     index : TaskIndex
         The grouping.
+    alpha : float
+        Ridge strength, ``>= 0`` (see :func:`ridge_solve`).
 
     Returns
     -------
-    gram : ndarray of shape (n_tasks, n_features, n_features)
-    cross : ndarray of shape (n_tasks, n_features, n_targets)
+    coef : ndarray of shape (n_tasks, n_features, n_targets)
     """
     p, q = X.shape[1], Y.shape[1]
-    gram = np.empty((index.n_tasks, p, p))
-    cross = np.empty((index.n_tasks, p, q))
-    for tasks, size in task_blocks(index.counts, lambda m: m * (p + q) + p * (p + q)):
+    coef = np.empty((index.n_tasks, p, q))
+    for tasks, size in task_blocks(
+        index.counts, lambda m: m * (p + q) + 3 * p * (p + q)
+    ):
         (P, Q), _ = pad_block([X, Y], index, tasks, size)
         Pt = P.transpose(0, 2, 1)
-        gram[tasks] = Pt @ P
-        cross[tasks] = Pt @ Q
-    return gram, cross
+        coef[tasks] = ridge_solve(Pt @ P, Pt @ Q, alpha)
+    return coef
 
 
 def ridge_solve(gram: np.ndarray, cross: np.ndarray, alpha: float) -> np.ndarray:
@@ -101,9 +106,10 @@ class CoefFeatures(BaseTaskFeatures):
         + \alpha \lVert w \rVert_2^2
 
     (the intercept ``b`` is not penalised, as in :class:`sklearn.linear_model.Ridge`).
-    All tasks are solved at once: the per-task Gram matrices ``X_t^T X_t`` are
-    batched matrix products over blocks of tasks, then one batched solve of the
-    stacked ``(n_tasks, n_features, n_features)`` systems.
+    All tasks are solved at once, in blocks of tasks of similar size: the
+    block's Gram matrices ``X_t^T X_t`` are one batched matrix product, then one
+    batched solve of the stacked ``(n_block_tasks, n_features, n_features)``
+    systems.
 
     Parameters
     ----------
@@ -165,8 +171,7 @@ class CoefFeatures(BaseTaskFeatures):
             X, x_mean, *_ = centre(X, index)
             y, y_mean, *_ = centre(y, index)
         with one_blas_thread():
-            gram, cross = task_gram(X, y, index)
-            coef = ridge_solve(gram, cross, alpha)[:, :, 0]
+            coef = ridge_coef(X, y, index, alpha)[:, :, 0]
         if not self.fit_intercept:
             return coef
         intercept = y_mean[:, 0] - np.einsum("tp,tp->t", x_mean, coef)
