@@ -514,8 +514,19 @@ def test_blocks_do_not_change_the_result(extractor, monkeypatch):
     F = clone(extractor).fit_transform(X, y, tasks=tasks)
     for module in ("_segments", "_landmarks", "_kernel_mean"):
         monkeypatch.setattr(f"sk_metameta.task_features.{module}.BLOCK_FLOATS", 200)
+    blocks = []
+
+    def counted(*args, **kwargs):
+        for block in _segments.task_blocks(*args, **kwargs):
+            blocks.append(block)
+            yield block
+
+    for module in ("_coef", "_landmarks"):
+        monkeypatch.setattr(f"sk_metameta.task_features.{module}.task_blocks", counted)
     G = clone(extractor).fit_transform(X, y, tasks=tasks)
     np.testing.assert_allclose(G, F, rtol=1e-9, atol=1e-10)
+    if isinstance(extractor, (CoefFeatures, LandmarkFeatures)):
+        assert len(blocks) >= 4  # the small budget really splits the tasks
 
 
 def test_task_blocks_cover_every_task_once_within_budget():
