@@ -52,7 +52,7 @@ def machine() -> str:
 
 
 # -- data -----------------------------------------------------------------------------
-def related_tasks(n_rows, n_features=5, *, rng, shift=1.0, spread=0.5, noise=1.0):
+def related_tasks(n_rows, n_features=5, *, rng, shift=0.5, spread=0.3, noise=1.0):
     """Tasks around a common centre; tasks with similar inputs are similar.
 
     Every task ``t`` has a feature mean ``m_t ~ N(0, shift^2 I)`` and rows

@@ -121,7 +121,9 @@ class TransferRegressor(RegressorMixin, BaseEstimator):
         Task features of each task (None with a sample metric or one task).
     neighbors_ : ndarray of shape (n_tasks, n_neighbors)
         Source task numbers (indices into ``tasks_``) of each task, nearest
-        first.
+        first. Empty (``n_neighbors = 0``) for a rule that transfers nothing,
+        whose fit needs no sources (the search is then done when a task not
+        seen in fit is predicted).
     neighbor_distances_ : ndarray of shape (n_tasks, n_neighbors)
         Their distances.
     similarity_ : scipy.sparse.csr_array of shape (n_tasks, n_tasks)
@@ -133,8 +135,9 @@ class TransferRegressor(RegressorMixin, BaseEstimator):
     strength_ : ndarray of shape (n_tasks,) or None
         Transfer strength each task got, for rules that choose one per task
         (``"prior"``: in rows, 0 for no transfer).
-    bandwidth_ : float
-        Kernel bandwidth used in fit and for new tasks.
+    bandwidth_ : float or None
+        Kernel bandwidth used in fit and for new tasks (None when a rule that
+        transfers nothing deferred the search and ``bandwidth`` is a string).
     transfer_rule_ : BaseTransferRule
         The resolved transfer rule.
     metric_ : BaseTaskMetric
@@ -168,11 +171,15 @@ class TransferRegressor(RegressorMixin, BaseEstimator):
     labels to it. ``predict(X)`` without ``tasks`` after a fit on several tasks
     warns (:class:`TasksMissingWarning`) and uses the pooled model.
 
-    With ``n_neighbors`` set and many tasks, the sources are found with a
-    scikit-learn neighbour index, never an ``n_tasks x n_tasks`` matrix (see
-    :func:`sk_metameta._similarity.find_task_neighbors`). The cost of a fit is
-    linear in the rows, plus the neighbour search, plus a few batched
-    ``(q, q)`` solves per task (``q`` the number of features plus one).
+    With ``n_neighbors`` set (or ``"auto"``) and many tasks, the sources are found
+    without an ``n_tasks x n_tasks`` matrix: a scikit-learn tree index for task
+    features of at most 8 columns, and from 20,000 tasks with more columns an
+    approximate search (random-projection forest, refined by neighbours of
+    neighbours; see :func:`sk_metameta._similarity.find_task_neighbors`), whose
+    neighbours are nearly but not always exactly the nearest. The cost of a fit
+    is linear in the rows, plus the neighbour search, plus a few batched
+    ``(q, q)`` solves and eigendecompositions per task (``q`` the number of
+    features plus one).
 
     Examples
     --------
@@ -304,12 +311,21 @@ class TransferRegressor(RegressorMixin, BaseEstimator):
         self._stats = stats
 
         # -- sources
-        neighbors = self._fit_neighbors(X, y, index)
+        # a rule that transfers nothing needs no sources: the search is deferred
+        # until a task not seen in fit is predicted
+        search = rule.transfers != "nothing"
+        neighbors = self._fit_neighbors(X, y, index, search=search)
         self.neighbors_ = neighbors.indices
         self.neighbor_distances_ = neighbors.distances
-        self.bandwidth_ = resolve_bandwidth(self.bandwidth, neighbors.distances)
+        self.bandwidth_ = (
+            resolve_bandwidth(self.bandwidth, neighbors.distances)
+            if search or not isinstance(self.bandwidth, str)
+            else None
+        )
         similarity = neighbors.to_sparse(
-            distance_to_similarity(neighbors.distances, self.kernel, self.bandwidth_)
+            distance_to_similarity(
+                neighbors.distances, self.kernel, self.bandwidth_ or 1.0
+            )
         )
         self.similarity_ = similarity
 
@@ -371,7 +387,7 @@ class TransferRegressor(RegressorMixin, BaseEstimator):
             )
         return self.n_neighbors
 
-    def _fit_neighbors(self, X, y, index) -> TaskNeighbors:
+    def _fit_neighbors(self, X, y, index, *, search=True) -> TaskNeighbors:
         T = index.n_tasks
         metric = resolve_metric(self.metric)
         self.metric_ = metric
@@ -402,7 +418,22 @@ class TransferRegressor(RegressorMixin, BaseEstimator):
             )
         self.task_feature_extractor_ = extractor
         self.task_features_ = F
+        if not search:
+            empty = np.empty((T, 0))
+            return TaskNeighbors(empty.astype(np.intp), empty, T)
         return find_task_neighbors(F, metric=metric, n_neighbors=k, exclude_self=True)
+
+    def _zero_shot_bandwidth(self) -> float:
+        """Kernel bandwidth for new tasks (searched now if fit deferred it)."""
+        if self.bandwidth_ is not None:
+            return self.bandwidth_
+        neighbors = find_task_neighbors(
+            self.task_features_,
+            metric=self.metric_,
+            n_neighbors=self._n_neighbors(self.tasks_.shape[0]),
+            exclude_self=True,
+        )
+        return resolve_bandwidth(self.bandwidth, neighbors.distances)
 
     # -- predict -----------------------------------------------------------------------
     def _models_for(self, X, index: TaskIndex):
@@ -453,7 +484,9 @@ class TransferRegressor(RegressorMixin, BaseEstimator):
             D = self.metric_.pairwise(X[rows], new_index, self._X_fit, self._index)
             neighbors = nearest_sources(D, k, exclude_self=False)
         S = neighbors.to_sparse(
-            distance_to_similarity(neighbors.distances, self.kernel, self.bandwidth_)
+            distance_to_similarity(
+                neighbors.distances, self.kernel, self._zero_shot_bandwidth()
+            )
         )
         n_new, q = neighbors.indices.shape[0], self._coef.shape[1]
         empty = TaskStats(

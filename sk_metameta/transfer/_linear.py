@@ -59,7 +59,7 @@ class TaskStats:
         for tasks, Z, r, w in rows.buckets:
             Zw = Z * w[:, :, None]
             G[tasks] = np.swapaxes(Zw, 1, 2) @ Z
-            g[tasks] = np.einsum("bnq,bn->bq", Zw, r)
+            g[tasks] = (np.swapaxes(Zw, 1, 2) @ r[:, :, None])[:, :, 0]
             h[tasks] = np.einsum("bn,bn->b", w * r, r)
             n[tasks] = w.sum(axis=1)
         return cls(G, g, h, n)
@@ -157,6 +157,22 @@ class RowData:
         counts = np.bincount(codes, minlength=n_tasks)
         order = np.argsort(codes, kind="stable")
         starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+        if (
+            n_tasks
+            and counts.min() == counts.max()
+            and np.array_equal(order, np.arange(order.shape[0]))
+        ):
+            # rows already grouped by task, all tasks of one size: views
+            m = int(counts[0])
+            self.buckets = [
+                (
+                    np.arange(n_tasks),
+                    Z.reshape(n_tasks, m, self.q),
+                    r.reshape(n_tasks, m),
+                    w.reshape(n_tasks, m),
+                )
+            ]
+            return
         # buckets of tasks whose row counts differ by at most 25 %
         key = np.ceil(np.log(np.maximum(counts, 1)) / np.log(1.25)).astype(int)
         self.buckets = []
@@ -241,6 +257,7 @@ class LinearTransferProblem:
     rows: RowData | None = None
     fit_intercept: bool = True
     _transferability: object = None
+    _own_coef: np.ndarray | None = None
 
     @property
     def n_targets(self) -> int:
@@ -273,8 +290,10 @@ class LinearTransferProblem:
         return solve_psd(stats.G + np.diag(self.penalty), stats.g)
 
     def own_coef(self) -> np.ndarray:
-        """Each target's ridge model on its own rows."""
-        return self.ridge(self.stats)
+        """Each target's ridge model on its own rows (computed once)."""
+        if self._own_coef is None:
+            self._own_coef = self.ridge(self.stats)
+        return self._own_coef.copy()
 
     def pooled_coef(self, weights, *, target_weight=0.0):
         """Ridge fit of each target on its sources' rows (and its own).
@@ -397,7 +416,7 @@ class LinearTransferProblem:
             nothing = ~np.isfinite(score).any(axis=1) & has_prior
             lam = np.where(nothing, grid.max(), lam)
         beta = self._beta(lam[:, None], lam_vals, a, c)[:, 0]
-        coef = np.einsum("ij,tjk,tk->ti", K, U, beta)
+        coef = (U @ beta[:, :, None])[:, :, 0] @ K.T
         return coef, lam, error
 
     def _eigen(self, prior, scale=None):
@@ -418,8 +437,9 @@ class LinearTransferProblem:
         B = 0.5 * (B + np.swapaxes(B, 1, 2))
         lam_vals, U = np.linalg.eigh(B)
         lam_vals = np.maximum(lam_vals, 0.0)
-        a = np.einsum("tji,tj->ti", U, self.stats.g @ K)  # U^T K g
-        c = np.einsum("tji,tj->ti", U, prior @ K_inv)  # U^T phi0
+        Ut = np.swapaxes(U, 1, 2)
+        a = (Ut @ (self.stats.g @ K)[:, :, None])[:, :, 0]  # U^T K g
+        c = (Ut @ (prior @ K_inv)[:, :, None])[:, :, 0]  # U^T phi0
         return K, lam_vals, U, a, c
 
     def own_cv_mse(self, criterion="loo") -> np.ndarray:

@@ -32,7 +32,7 @@ __all__ = [
 INTERCEPT_RATIOS = (0.01, 0.03, 0.1, 0.3, 1.0)
 
 # Targets on which intercept_ratio="auto" is chosen, at most.
-_RATIO_TARGETS = 500
+_RATIO_TARGETS = 300
 
 
 def _ratio_scale(problem, ratio):
@@ -245,7 +245,7 @@ class PriorTransfer(BaseTransferRule):
     below 1 lets the intercept move more freely than the coefficients, and
     ``"auto"`` chooses it, one value for all tasks, from
     ``(0.01, 0.03, 0.1, 0.3, 1)`` by the summed criterion below (on at most
-    500 targets drawn at random with a fixed seed).
+    300 targets drawn at random with a fixed seed).
 
     With ``strength="auto"`` each target gets the strength of ``strengths`` with
     the smallest generalised cross-validation (``criterion="gcv"``, from the
