@@ -75,7 +75,24 @@ def _skip_member(app, what, name, obj, skip, options):
     return None
 
 
+_BENCHMARKS_README = os.path.join(
+    os.path.dirname(__file__), "..", "benchmarks", "README.md"
+)
+
+
+def _include_benchmark_results(app, docname, source):
+    """Show ``benchmarks/README.md`` (the recorded results) on the benchmarks page."""
+    if docname == "benchmarks" and os.path.exists(_BENCHMARKS_README):
+        source[0] += (
+            "\n\nRecorded results\n----------------\n\n"
+            "The results recorded in ``benchmarks/README.md``, verbatim:\n\n"
+            ".. literalinclude:: ../benchmarks/README.md\n"
+            "   :language: markdown\n"
+        )
+
+
 def setup(app):
+    app.connect("source-read", _include_benchmark_results)
     app.connect("autodoc-skip-member", _skip_member)
     app.connect("autodoc-process-docstring", _escape_attribute_names)
 
