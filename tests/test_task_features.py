@@ -423,6 +423,10 @@ def test_kernel_mean_median_heuristic_and_use_y():
     assert not np.allclose(F[0], F[1])
     constant = KernelMeanFeatures(random_state=0).fit(np.ones((3, 2)), tasks=[0] * 3)
     assert constant.gamma_ == 1.0
+    # rows a tiny distance apart: gamma is capped, features stay finite
+    tiny = KernelMeanFeatures(n_components=5, random_state=0)
+    F = tiny.fit_transform([[0.0], [1e-160], [3e-160]], tasks=[0, 0, 1])
+    assert np.isfinite(tiny.gamma_) and np.isfinite(F).all()
 
 
 def test_kernel_mean_transforms_new_tasks_in_the_fitted_space():

@@ -22,6 +22,8 @@ __all__ = ["KernelMeanFeatures"]
 
 #: Rows the median heuristic looks at (all pairs among them).
 _MEDIAN_ROWS = 1000
+#: Largest gamma the median heuristic gives.
+_MAX_GAMMA = np.finfo(float).max / 4
 
 
 class KernelMeanFeatures(BaseTaskFeatures):
@@ -159,7 +161,7 @@ class KernelMeanFeatures(BaseTaskFeatures):
         weights = rng.standard_normal((Z.shape[1], n_components))
         self.random_offset_ = rng.uniform(0.0, 2.0 * np.pi, n_components)
         self.gamma_ = self._median_gamma(Z, rng) if gamma == "median" else float(gamma)
-        self.random_weights_ = weights * np.sqrt(2.0 * self.gamma_)
+        self.random_weights_ = weights * (np.sqrt(2.0) * np.sqrt(self.gamma_))
 
     @staticmethod
     def _median_gamma(Z, rng):
@@ -175,7 +177,10 @@ class KernelMeanFeatures(BaseTaskFeatures):
         dist = dist[dist > 0]
         if dist.size == 0:
             return 1.0
-        return float(1.0 / (2.0 * np.median(dist) ** 2))
+        # rows a tiny distance apart: a huge gamma, capped to stay finite
+        with np.errstate(over="ignore", divide="ignore"):
+            gamma = 0.5 / np.median(dist) ** 2
+        return float(min(gamma, _MAX_GAMMA))
 
     def _transform(self, X, y, index):
         check_nonempty(index, self.name)
