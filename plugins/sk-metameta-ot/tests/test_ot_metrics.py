@@ -166,12 +166,31 @@ def test_wasserstein_accepts_a_task_index_and_sorts_labels():
 def test_solver_failure_is_a_clear_error(monkeypatch):
     import ot
 
-    def not_optimal(a, b, M, numItermax, log):
+    def not_optimal(a, b, M, numItermax, log, **options):
         return 0.0, {"result_code": 3, "warning": "numItermax reached"}
 
     monkeypatch.setattr(ot, "emd2", not_optimal)
     with pytest.raises(RuntimeError, match=r"tasks 'a' and 'b'.*numItermax"):
-        WassersteinMetric().pairwise([[0.0], [1.0]], ["a", "b"])
+        WassersteinMetric().pairwise([[0.0], [1.0], [2.0], [3.0]], list("aabb"))
+
+
+@given(
+    point=arrays(float, (1, 2), elements=coords),
+    others=arrays(float, st.tuples(st.integers(1, 6), st.just(2)), elements=coords),
+)
+def test_one_row_tasks_take_the_only_coupling(point, others):
+    # A task of one row is a Dirac: its only coupling spreads it over the other
+    # task's rows, and W2^2 is the mean squared distance, also from the LP solver.
+    X = np.vstack([point, others])
+    tasks = np.r_[0, np.ones(len(others), dtype=int)]
+    expected = np.mean(np.sum((others - point) ** 2, axis=1))
+    D = WassersteinMetric().pairwise(X, tasks)
+    np.testing.assert_allclose(D[0, 1] ** 2, expected, rtol=1e-9, atol=1e-12)
+    import ot
+
+    cost = np.sum((point[:, None] - others[None]) ** 2, axis=-1)
+    by_pot = ot.emd2(np.ones(1), np.full(len(others), 1 / len(others)), cost)
+    assert uniform_emd2(cost, what="x") == pytest.approx(by_pot, rel=1e-9, abs=1e-12)
 
 
 def test_uniform_emd2_clips_rounding_below_zero():
