@@ -445,7 +445,9 @@ class TransferRegressor(RegressorMixin, BaseEstimator):
         coef = np.empty((index.n_tasks, self._coef.shape[1]))
         seen = codes >= 0
         coef[seen] = self._coef[codes[seen]]
-        if not seen.all():
+        if not seen.all() and T == 1:
+            coef[~seen] = self._coef[0]  # a single fitted task is the only source
+        elif not seen.all():
             coef[~seen] = self._zero_shot(X, index, np.flatnonzero(~seen))
         return coef
 

@@ -372,3 +372,11 @@ def test_neighbor_similarity_errors_and_values():
     np.testing.assert_allclose(S[0], [0.0, np.exp(-1), np.exp(-2)])
     with pytest.raises(ValueError, match="NaN"):
         neighbor_similarity(np.full((2, 2), np.nan))
+
+
+def test_one_labelled_task_predicts_new_tasks_with_its_model():
+    X, y, _ = related(n_tasks=1, n_rows=10)
+    model = TransferRegressor().fit(X, y, tasks=["a"] * 10)
+    np.testing.assert_array_equal(
+        model.predict(X[:3], tasks=["b"] * 3), model.predict(X[:3], tasks=["a"] * 3)
+    )
