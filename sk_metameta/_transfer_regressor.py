@@ -317,9 +317,10 @@ class TransferRegressor(RegressorMixin, BaseEstimator):
         neighbors = self._fit_neighbors(X, y, index, search=search)
         self.neighbors_ = neighbors.indices
         self.neighbor_distances_ = neighbors.distances
+        searched = search or neighbors.indices.shape[1] > 0 or T == 1
         self.bandwidth_ = (
             resolve_bandwidth(self.bandwidth, neighbors.distances)
-            if search or not isinstance(self.bandwidth, str)
+            if searched or not isinstance(self.bandwidth, str)
             else None
         )
         similarity = neighbors.to_sparse(

@@ -227,9 +227,11 @@ def test_zero_shot_with_y_features_is_a_clear_error():
     assert model.predict(X[:3], tasks=tasks[:3]).shape == (3,)
 
 
-def test_sample_metric_fits_and_predicts_new_tasks():
+@pytest.mark.parametrize("rule", ["prior", "none"])
+def test_sample_metric_fits_and_predicts_new_tasks(rule):
     X, y, tasks = related(n_tasks=5, n_rows=12)
-    model = TransferRegressor(metric="mmd", n_neighbors=2).fit(X, y, tasks=tasks)
+    model = TransferRegressor(metric="mmd", n_neighbors=2, transfer=rule)
+    model.fit(X, y, tasks=tasks)
     assert model.task_features_ is None
     assert model.neighbors_.shape == (5, 2)
     pred = model.predict(X[:12] + 0.05, tasks=np.full(12, -1))
