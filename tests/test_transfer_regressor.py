@@ -103,6 +103,23 @@ def test_additive_matches_the_formula(normalize):
         )
 
 
+def test_additive_hand_computed():
+    # two exact lines fitted without penalty: task "a" has slope 2, task "b" 1;
+    # uniform kernel, so s_ab = 1 and w_new = w + 0.5 * w_other
+    x = np.array([-1.0, 0.0, 1.0])
+    X = np.r_[x, x][:, None]
+    y = np.r_[2 * x, 1 * x + 3.0]
+    model = TransferRegressor(
+        transfer=AdditiveTransfer(strength=0.5, normalize=False),
+        kernel="uniform",
+        alpha=0.0,
+    ).fit(X, y, tasks=["a"] * 3 + ["b"] * 3)
+    np.testing.assert_allclose(model.coef_.ravel(), [2 + 0.5 * 1, 1 + 0.5 * 2])
+    # intercepts refitted on each task's rows: mean(y) - mean(x) * w = mean(y)
+    np.testing.assert_allclose(model.intercept_, [0.0, 3.0], atol=1e-12)
+    assert model.explain("a")["sources"][0]["weight"] == pytest.approx(0.5)
+
+
 def test_interpolate_matches_the_formula():
     X, y, tasks = related(n_tasks=4, n_rows=10)
     model = TransferRegressor(
