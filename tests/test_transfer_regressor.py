@@ -139,7 +139,7 @@ def test_prior_strength_limits_end_to_end():
     )
     np.testing.assert_allclose(zero.coef_, none.coef_, atol=1e-10)
     huge = TransferRegressor(
-        transfer=PriorTransfer(strength=1e10, intercept_ratio=1.0),
+        transfer=PriorTransfer(strength=1e10, intercept_ratio=1.0, temperature=0.0),
         kernel="uniform",
         n_neighbors=2,
     ).fit(X, y, tasks=tasks)

@@ -271,8 +271,15 @@ def test_prior_is_the_similarity_weighted_pooled_ridge_of_the_sources():
         [[0, 0.5, 1.0, 0], [1.0, 0, 0, 0], [0.2, 0.2, 0, 0.2], [0, 0, 0.4, 0]], float
     )
     problem.similarity = sparse.csr_array(S)
-    prior, W = PriorTransfer().prior(problem)
+    prior, W = PriorTransfer(temperature=0.0).prior(problem)
     np.testing.assert_allclose(W.toarray(), normalize_rows(S))
+    # with a temperature, the sources' scores on the target weigh in too
+    _, W_scores = PriorTransfer(temperature=1.0).prior(problem)
+    expected = EnsembleTransfer(temperature=1.0).source_weights(
+        problem.similarity, problem.transferability()
+    )
+    np.testing.assert_allclose(W_scores.toarray(), expected.toarray())
+    assert not np.allclose(W_scores.toarray(), W.toarray())
     for t in range(4):
         sources = np.flatnonzero(S[t])
         rel = S[t, sources] / S[t, sources].mean()

@@ -217,11 +217,18 @@ class InterpolateTransfer(BaseTransferRule):
 class PriorTransfer(BaseTransferRule):
     """Biased regularisation toward a similarity-weighted prior fitted on the sources.
 
-    Each target ``b`` gets a *prior* model ``theta0_b``: the ridge fit on the rows
-    of its nearest sources pooled together, a row of source ``a`` weighing
-    ``s_ab / mean_a'(s_a'b)`` (a pooled fit is far less noisy than an average of
-    per-task coefficients fitted on few rows each). The target's model then
-    minimises
+    Each target ``b`` gets a *prior* model ``theta0_b``: the ridge fit (penalty
+    ``alpha``) on the rows of its nearest sources pooled together, a row of
+    source ``a`` weighing ``v_ab / mean_a'(v_a'b)`` (a pooled fit is far less
+    noisy than an average of per-task coefficients fitted on few rows each). The
+    source weights ``v_ab`` combine the similarity ``s_ab`` with how well the
+    source's own model scores on the target's labelled rows, as in
+    :class:`EnsembleTransfer`: ``v_ab = s_ab * exp(temperature * (t_ab -
+    max_a' t_a'b) / spread_b)`` with ``t_ab`` minus the source model's mean
+    squared error on the target's rows and ``spread_b`` their standard deviation
+    over the target's sources; ``temperature=0`` (and a target without rows, as
+    at zero-shot prediction) uses the similarities alone. The target's model
+    then minimises
 
     ``sum_i u_i (y_i - c - x_i @ w)^2 + alpha * ||w||^2
     + strength * intercept_ratio * [(c - c0) + mu @ (w - w0)]^2
@@ -279,6 +286,9 @@ class PriorTransfer(BaseTransferRule):
         targets' (see above); 0 uses each target's own criterion alone.
     intercept_ratio : "auto" or float >= 0, default="auto"
         Multiplier of ``strength`` for the intercept term of the penalty.
+    temperature : float >= 0, default=1.0
+        How much the sources' scores on the target's rows weigh in the prior's
+        source weights (see above); 0 uses the similarities alone.
 
     Examples
     --------
@@ -306,12 +316,14 @@ class PriorTransfer(BaseTransferRule):
         strengths=None,
         smoothing=300.0,
         intercept_ratio="auto",
+        temperature=1.0,
     ):
         self.strength = strength
         self.criterion = criterion
         self.strengths = strengths
         self.smoothing = smoothing
         self.intercept_ratio = intercept_ratio
+        self.temperature = temperature
 
     def _grid(self):
         """The strengths to choose from and the criterion."""
@@ -349,7 +361,14 @@ class PriorTransfer(BaseTransferRule):
         weights : scipy.sparse.csr_array of shape (n_targets, n_sources)
             Normalised source weights (rows sum to one, or zero without sources).
         """
-        W = normalize_rows(sparse.csr_array(problem.similarity))
+        S = sparse.csr_array(problem.similarity)
+        temperature = _check_real(self.temperature, "temperature", self.name)
+        if temperature > 0 and problem.stats.n.any():
+            W = EnsembleTransfer(temperature=temperature).source_weights(
+                S, problem.transferability()
+            )
+        else:
+            W = normalize_rows(S)
         return problem.pooled_coef(_relative_to_mean(W)), W
 
     def fit_linear(self, problem: LinearTransferProblem) -> LinearTransferResult:
