@@ -207,7 +207,29 @@ class CallableTaskFeatures(BaseTaskFeatures):
         return np.vstack(rows)
 
     def _feature_names(self, input_features):
-        return [f"f{i}" for i in range(self._n_out)]
+        return [f"f{i}" for i in range(self.n_task_features_)]
 
     def _fit(self, X, y, index):
-        self._n_out = self._transform(X, y, index).shape[1]
+        self.n_task_features_ = self._transform(X, y, index).shape[1]
+
+    def fit_transform(self, X, y=None, *, tasks) -> np.ndarray:
+        """Fit, then return the task features of every task (one call per task).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows of all tasks.
+        y : array-like of shape (n_samples,), default=None
+            Targets; required when ``requires_y`` is True.
+        tasks : array-like of shape (n_samples,) or TaskIndex
+            Task label of each row.
+
+        Returns
+        -------
+        task_features : ndarray of shape (n_tasks, n_task_features)
+        """
+        X, y, index = self._check_input(X, y, tasks)
+        features = self._transform(X, y, index)
+        self.n_features_in_ = X.shape[1]
+        self.n_task_features_ = features.shape[1]
+        return features
