@@ -201,8 +201,8 @@ class CallableTaskFeatures(BaseTaskFeatures):
         sizes = {row.shape[0] for row in rows}
         if len(sizes) != 1:
             raise ValueError(
-                f"the task feature function returned vectors of lengths {sorted(sizes)};"
-                " it must return the same length for every task."
+                "the task feature function returned vectors of lengths "
+                f"{sorted(sizes)}; it must return the same length for every task."
             )
         return np.vstack(rows)
 
