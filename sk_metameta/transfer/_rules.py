@@ -258,11 +258,12 @@ class PriorTransfer(BaseTransferRule):
     the smallest generalised cross-validation (``criterion="gcv"``, from the
     target's statistics alone) or exact leave-one-out (``"loo"``, from its rows)
     error, closed form for all strengths at once from one eigendecomposition per
-    target. A target's own rows are few, so its
-    criterion is smoothed toward the criterion of all targets: it is
-    ``(E_b(lam) + smoothing * e(lam)) / (n_b + smoothing)``, with ``E_b`` the
-    leave-one-out squared errors summed over the target's ``n_b`` rows and ``e``
-    the mean squared error over all targets' rows. The strength thus adapts to
+    target. A target's own rows are few, so its criterion is smoothed toward
+    the criterion of all targets: it is ``(E_b(lam) + smoothing * e(lam)) /
+    (n_b + smoothing)``, with ``E_b`` the target's cross-validated squared
+    errors summed over its ``n_b`` rows (``n_b`` times its GCV score, or its
+    leave-one-out squared errors) and ``e`` the same per row over all targets'
+    rows. The strength thus adapts to
     the target when its rows say so clearly (a target unrelated to its sources,
     whose own error grows fast with ``lam``, falls back toward its own fit: 0 is
     in the grid); for small targets it is shared, as the variance components of
