@@ -59,9 +59,11 @@ class TransferRegressor(RegressorMixin, BaseEstimator):
     ``k`` (``kernel``) of their distance ``d`` and bandwidth ``h``
     (``bandwidth``). The transfer rule (``transfer``) builds the models; the
     default, ``"prior"``, pulls each task's ridge fit toward a ridge fit on its
-    sources' rows pooled, with a strength chosen per task by exact
-    leave-one-out. Every rule is closed form from per-task sufficient statistics
-    and batched over all tasks.
+    sources' rows pooled (the sources weighted by similarity and by how well
+    their own models predict the task's rows), with a strength chosen per task
+    by closed-form cross-validation (see
+    :class:`~sk_metameta.transfer.PriorTransfer`). Every rule is closed form
+    from per-task sufficient statistics and batched over all tasks.
 
     With ``tasks=None`` all rows are one task and the estimator is
     :class:`~sklearn.linear_model.Ridge` with the same ``alpha`` and
