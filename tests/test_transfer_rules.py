@@ -81,7 +81,7 @@ def test_select_keeps_best_scoring_sources():
     W = SelectTransfer(n_select=2).source_weights(S, T)
     np.testing.assert_allclose(W, [[0, 0.5, 0.5, 0], [0, 0, 0.5, 0.5]])
     # without scores: the most similar
-    W = SelectTransfer().source_weights(S)
+    W = SelectTransfer(n_select=1).source_weights(S)
     np.testing.assert_allclose(W, [[1, 0, 0, 0], [0, 0, 1, 0]])
 
 

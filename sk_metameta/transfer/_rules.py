@@ -553,12 +553,15 @@ class SelectTransfer(BaseTransferRule):
 
     Parameters
     ----------
-    n_select : int >= 1, default=1
+    n_select : int >= 1, default=3
         Number of models kept per target (fewer if it has fewer sources).
 
     Examples
     --------
-    >>> SelectTransfer().source_weights([[1.0, 0.5, 0.0]], [[0.1, 0.9, 2.0]]).tolist()
+    >>> selected = SelectTransfer(n_select=1).source_weights(
+    ...     [[1.0, 0.5, 0.0]], [[0.1, 0.9, 2.0]]
+    ... )
+    >>> selected.tolist()
     [[0.0, 1.0, 0.0]]
     """
 
@@ -566,7 +569,7 @@ class SelectTransfer(BaseTransferRule):
     summary: ClassVar[str] = "The sources that score best on the target's rows."
     transfers: ClassVar[str] = "predictions"
 
-    def __init__(self, n_select=1):
+    def __init__(self, n_select=3):
         self.n_select = n_select
 
     def source_weights(self, similarity, transferability=None):
