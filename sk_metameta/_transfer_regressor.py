@@ -28,6 +28,7 @@ from ._similarity import (
     resolve_bandwidth,
 )
 from ._tasks import TaskIndex, check_tasks
+from ._threads import with_one_blas_thread
 from .metrics.base import BaseTaskMetric
 from .task_features.base import BaseTaskFeatures
 from .transfer._linear import LinearTransferProblem, RowData, TaskStats
@@ -252,6 +253,7 @@ class TransferRegressor(RegressorMixin, BaseEstimator):
 
     # -- fit ---------------------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=False)
+    @with_one_blas_thread
     def fit(self, X, y, tasks=None, sample_weight=None):
         """Fit one linear model per task, transferring from similar tasks.
 
@@ -519,6 +521,7 @@ class TransferRegressor(RegressorMixin, BaseEstimator):
             )
         return coef
 
+    @with_one_blas_thread
     def predict(self, X, tasks=None):
         """Predict with each row's task model (zero-shot for tasks not seen in fit).
 

@@ -27,8 +27,8 @@ import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
 from scipy.spatial.distance import cdist, pdist
 from sklearn.utils import check_random_state
-from threadpoolctl import threadpool_limits
 
+from .._threads import one_blas_thread
 from .base import METRIC, PSEUDOMETRIC, SampleMetric
 
 __all__ = ["EnergyMetric", "MMDMetric", "SlicedWassersteinMetric"]
@@ -168,7 +168,7 @@ def _blas_single_thread(work: float):
     """
     if work < 1e6:
         return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
+    return one_blas_thread()
 
 
 def _task_pair_sums(

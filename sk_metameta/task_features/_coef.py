@@ -8,11 +8,11 @@ from typing import ClassVar
 import numpy as np
 
 from .._tasks import TaskIndex
+from .._threads import one_blas_thread
 from ._segments import (
     centre,
     check_nonempty,
     check_numeric_y,
-    one_blas_thread,
     pad_block,
     task_blocks,
 )

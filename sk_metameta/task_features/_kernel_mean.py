@@ -9,12 +9,12 @@ import numpy as np
 from scipy.spatial.distance import pdist
 from sklearn.utils import check_random_state
 
+from .._threads import one_blas_thread
 from ._segments import (
     BLOCK_FLOATS,
     check_nonempty,
     check_numeric_y,
     chunked_segment_sum,
-    one_blas_thread,
 )
 from .base import BaseTaskFeatures
 

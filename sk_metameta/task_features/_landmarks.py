@@ -7,6 +7,7 @@ from typing import ClassVar
 import numpy as np
 from sklearn.utils.multiclass import type_of_target
 
+from .._threads import one_blas_thread
 from ._coef import check_alpha
 from ._segments import (
     BLOCK_FLOATS,
@@ -14,7 +15,6 @@ from ._segments import (
     check_nonempty,
     check_numeric_y,
     expand,
-    one_blas_thread,
     pad_block,
     segment_sum,
     task_blocks,

@@ -13,11 +13,9 @@ stays bounded whatever the number and size of the tasks.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from functools import cache
 
 import numpy as np
 from scipy import sparse
-from threadpoolctl import ThreadpoolController
 
 from .._tasks import TaskIndex
 
@@ -27,21 +25,6 @@ BLOCK_FLOATS = 2**22
 #: A column whose variance within a task is at most ``(RESOLUTION * mean) ** 2``
 #: is constant in that task up to rounding (the rule of ``scipy.stats.skew``).
 RESOLUTION = np.finfo(float).resolution
-
-
-@cache
-def _threadpools() -> ThreadpoolController:
-    return ThreadpoolController()
-
-
-def one_blas_thread():
-    """Context that limits BLAS to one thread.
-
-    The batched products of a block of tasks are many small matrix products;
-    threads do not speed those up, and on a busy machine (or under joblib
-    workers) waiting for them makes each product orders of magnitude slower.
-    """
-    return _threadpools().limit(limits=1, user_api="blas")
 
 
 def check_nonempty(index: TaskIndex, name: str) -> None:
