@@ -240,6 +240,15 @@ class MetricMetaEstimator(BaseEstimator):
     Rules that transfer parameters belong to linear models: use
     :class:`~sk_metameta.TransferRegressor` for them.
 
+    A classifier task whose rows are all of one class (common with a few labelled
+    rows) cannot have a classifier of its own. With a rule that transfers it still
+    works: under a predictions rule it has no own model (``estimators_[t]`` is
+    ``None``, ``own_weights_[t]`` is 0) and predicts from its sources' models,
+    weighted as usual by similarity and by their transferability on its rows
+    (which needs only its labels); under an instances rule its fit includes its
+    sources' rows. With ``"none"`` (or no source to draw on) it is an error
+    naming the tasks.
+
     The estimator is a classifier or a regressor as ``estimator`` is: its tags,
     ``predict_proba`` (only if ``estimator`` has one) and ``score`` follow the
     wrapped estimator, as a :class:`~sklearn.pipeline.Pipeline`'s follow its last
@@ -304,7 +313,8 @@ class MetricMetaEstimator(BaseEstimator):
     Attributes
     ----------
     estimators_ : list of estimator objects of length n_tasks
-        Fitted clone of ``estimator`` of each task, in the order of ``tasks_``.
+        Fitted clone of ``estimator`` of each task, in the order of ``tasks_``;
+        ``None`` for a classifier task of one class under a predictions rule.
     tasks_ : ndarray of shape (n_tasks,)
         Sorted task labels seen in fit (``[None]`` when fitted with
         ``tasks=None``).
@@ -324,13 +334,13 @@ class MetricMetaEstimator(BaseEstimator):
         ``transferability_[t, s]`` is the score (``scoring``) on target ``t``'s
         rows of source ``s``'s model fitted on its own rows. NaN on the diagonal,
         outside the neighbours, with a ``"nothing"`` rule, and for a source whose
-        own model cannot be fitted (a one-class task with an instances rule).
+        own model cannot be fitted (a classifier task of one class).
     source_weights_ : ndarray of shape (n_tasks, n_tasks)
         Weight of each source (column) for each target (row), from the transfer
         rule; each row sums to one, or is zero when the target draws on no source.
     own_weights_ : ndarray of shape (n_tasks,)
         Weight of each task's own model in its predictions (one except with a
-        predictions rule).
+        predictions rule; zero for a task without a model of its own).
     transfer_rule_ : BaseTransferRule
         The resolved transfer rule.
     metric_ : BaseTaskMetric
@@ -590,24 +600,33 @@ class MetricMetaEstimator(BaseEstimator):
         weights = np.zeros((T, T))
         own_sets = self._fit_sets(index, None)
         transfer = transfers != "nothing" and allowed.any()
-        if transfers != "instances" and is_clf:
+        if not transfer and is_clf:
             self._check_classes_per_task(index, y_codes, classes)
+        # a classifier task with rows of one class has no model of its own: it
+        # draws on its sources only (their predictions, or their rows)
+        fittable = np.ones(T, dtype=bool)
+        if is_clf and transfer:
+            fittable = self._classes_per_task(index, y_codes, classes.shape[0]) >= 2
         own_models = None
         if transfers != "instances" or transfer:
             # models of the tasks alone: the fitted models, or the source models
             # that an instances rule scores before it weighs their rows
-            fittable = None
-            if is_clf and transfers == "instances":
-                counts = self._classes_per_task(index, y_codes, classes.shape[0])
-                fittable = counts >= 2
             own_models = self._fit_all(X, y, sample_weight, own_sets, fittable)
         if transfer:
             transferability, responses = self._transferability(
                 own_models, X, y, y_codes, classes, sample_weight, allowed
             )
+            # a source without a model of its own cannot lend its predictions
+            similarity = self.similarity_
+            sources = allowed
+            if transfers == "predictions" and not fittable.all():
+                sources = allowed & fittable
+                similarity = np.where(fittable, similarity, 0.0)
             weights = self._rule_weights(
-                rule, self.similarity_, _fill_unscored(transferability), allowed
+                rule, similarity, _fill_unscored(transferability), sources
             )
+        if transfers == "predictions" and is_clf:
+            self._check_classes_per_task(index, y_codes, classes, weights, fittable)
         if transfers == "instances":
             if is_clf:
                 self._check_classes_per_task(index, y_codes, classes, weights)
@@ -617,7 +636,7 @@ class MetricMetaEstimator(BaseEstimator):
             self.estimators_ = own_models
         if transfers == "predictions" and transfer:
             own_weights = self._own_weights(
-                X, y, y_codes, classes, sample_weight, weights, responses
+                X, y, y_codes, classes, sample_weight, weights, responses, fittable
             )
         self.transferability_ = transferability
         self.source_weights_ = weights
@@ -731,10 +750,27 @@ class MetricMetaEstimator(BaseEstimator):
             present |= (weights > 0).astype(float) @ present > 0
         return present.sum(axis=1)
 
-    def _check_classes_per_task(self, index, y_codes, classes, weights=None):
-        """A classifier task must see two classes: refuse clearly before fitting."""
+    def _check_classes_per_task(
+        self, index, y_codes, classes, weights=None, fittable=None
+    ):
+        """A classifier task must see two classes: refuse clearly before fitting.
+
+        With ``fittable`` (a predictions rule), a task of one class is refused
+        only when it draws on no source model.
+        """
         if index.labels[0] is None and index.n_tasks == 1:
             return  # tasks=None: the wrapped estimator decides, as it would alone
+        if fittable is not None:
+            bad = np.flatnonzero(~fittable & (weights.sum(axis=1) <= 0))
+            if bad.size:
+                names = ", ".join(repr(_label(index.labels[t])) for t in bad[:5])
+                raise ValueError(
+                    f"{bad.size} task(s) have rows of one class only and no source "
+                    f"model to draw on: {names}; a per-task classifier needs at "
+                    "least two classes. Allow them more neighbours (n_neighbors), "
+                    "or give them rows of two classes."
+                )
+            return
         counts = self._classes_per_task(index, y_codes, classes.shape[0], weights)
         bad = np.flatnonzero(counts < 2)
         if bad.size:
@@ -747,8 +783,9 @@ class MetricMetaEstimator(BaseEstimator):
             raise ValueError(
                 f"{bad.size} task(s) have rows of one class only: {names}{more}; a "
                 "per-task classifier needs at least two classes. Give every task "
-                "rows of two classes, merge such tasks, or use an instances rule "
-                "('instance') so that their fits include source rows."
+                "rows of two classes, merge such tasks, or use a rule that "
+                "transfers ('ensemble', 'select': such a task predicts from its "
+                "sources' models; 'instance': its fit includes source rows)."
             )
 
     # -- transferability and the predictions rules -------------------------------------
@@ -832,14 +869,19 @@ class MetricMetaEstimator(BaseEstimator):
                         ) from exc
         return Tr, (target_rows, outputs)
 
-    def _own_weights(self, X, y, y_codes, classes, sample_weight, weights, responses):
-        """Weight of each task's own model against its sources' ensemble."""
+    def _own_weights(
+        self, X, y, y_codes, classes, sample_weight, weights, responses, fittable
+    ):
+        """Weight of each task's own model against its sources' ensemble.
+
+        A task without a model of its own (``fittable`` False) gets weight zero.
+        """
         index = self._index
         T = index.n_tasks
         has_sources = weights.sum(axis=1) > 0
         if self.strength != "auto":
             own = index.counts / (index.counts + float(self.strength))
-            return np.where(has_sources, own, 1.0)
+            return np.where(fittable, np.where(has_sources, own, 1.0), 0.0)
         # sources' ensemble on every target's rows
         target_rows, outputs = responses
         q = (
@@ -852,7 +894,7 @@ class MetricMetaEstimator(BaseEstimator):
             if outputs[s] is not None:
                 w = weights[index.codes[rows], s]
                 ensemble[rows] += w[:, None] * outputs[s][1]
-        own_oof = self._cross_fit(X, y, y_codes, classes, sample_weight)
+        own_oof = self._cross_fit(X, y, y_codes, classes, sample_weight, fittable)
         if classes is None:
             Y = y.reshape(y.shape[0], -1).astype(float)
         else:
@@ -865,9 +907,9 @@ class MetricMetaEstimator(BaseEstimator):
         lam = np.divide(num, den, out=np.full(T, 0.5), where=den > 0)
         lam = np.clip(lam, 0.0, 1.0)
         lam[index.counts < 2] = 0.5
-        return np.where(has_sources, lam, 1.0)
+        return np.where(fittable, np.where(has_sources, lam, 1.0), 0.0)
 
-    def _cross_fit(self, X, y, y_codes, classes, sample_weight):
+    def _cross_fit(self, X, y, y_codes, classes, sample_weight, fittable):
         """Out-of-fold responses of each task's own model (interleaved folds)."""
         index = self._index
         n = X.shape[0]
@@ -882,7 +924,7 @@ class MetricMetaEstimator(BaseEstimator):
         oof = np.zeros((n, q))
         jobs = []
         for t in range(index.n_tasks):
-            if index.counts[t] < 2:
+            if index.counts[t] < 2 or not fittable[t]:
                 continue
             rows = index.rows(t)
             for k in range(n_folds[t]):
@@ -969,9 +1011,12 @@ class MetricMetaEstimator(BaseEstimator):
         )
         W = self.transfer_rule_.source_weights(S, None)
         W = np.asarray(W.toarray() if sparse.issparse(W) else W, dtype=float)
-        W = np.where(np.isfinite(W) & (W > 0), W, 0.0)
+        # only fitted tasks with a model of their own can predict
+        has_model = np.array([m is not None for m in self.estimators_])
+        S = np.where(has_model, S, 0.0)
+        W = np.where(np.isfinite(W) & (W > 0) & has_model, W, 0.0)
         W = np.where(W.sum(axis=1, keepdims=True) > 0, W, S)
-        nearest = np.argmin(D, axis=1)
+        nearest = np.argmin(np.where(has_model, D, np.inf), axis=1)
         empty = W.sum(axis=1) <= 0
         W[empty] = 0.0
         W[np.flatnonzero(empty), nearest[empty]] = 1.0

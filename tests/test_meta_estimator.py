@@ -226,6 +226,17 @@ def test_classes_are_aligned_when_tasks_saw_different_classes():
     assert_allclose(model.predict_log_proba(X, tasks=tasks), np.log(proba))
 
 
+class NoSourceForThree(UniformPredictions):
+    """Task 3 draws on no source."""
+
+    name: ClassVar[str] = "no_source_for_three"
+
+    def source_weights(self, similarity, transferability=None):
+        W = (np.asarray(similarity) > 0).astype(float)
+        W[3] = 0.0
+        return W
+
+
 def test_one_class_task_is_a_clear_error():
     X, y, tasks = classification_tasks()
     y = y.copy()
@@ -235,12 +246,79 @@ def test_one_class_task_is_a_clear_error():
             X, y, tasks=tasks
         )
     with pytest.raises(ValueError, match="one class only: 3 \\(class 'up'\\)"):
-        MetricMetaEstimator(LogisticRegression()).fit(X, y, tasks=tasks)
+        MetricMetaEstimator(LogisticRegression(), transfer="none").fit(
+            X, y, tasks=tasks
+        )
+    # a predictions rule that gives the task no source cannot predict it either
+    with pytest.raises(ValueError, match=r"one class only and no source model.*: 3"):
+        MetricMetaEstimator(LogisticRegression(), transfer=NoSourceForThree()).fit(
+            X, y, tasks=tasks
+        )
     # an instances rule fits task 3 on its rows and its sources': two classes
     model = MetricMetaEstimator(LogisticRegression(), transfer=UniformInstances())
     model.fit(X, y, tasks=tasks)
     assert model.estimators_[3].classes_.tolist() == ["down", "up"]
     assert np.isnan(model.transferability_[:, 3]).all()  # no model of 3 alone
+
+
+@pytest.mark.parametrize("transfer", ["ensemble", "select"])
+@pytest.mark.parametrize("scoring", ["neg_log_loss", "accuracy"])
+def test_one_class_task_predicts_from_its_sources(transfer, scoring):
+    X, y, tasks = classification_tasks(n_tasks=6)
+    y = y.copy()
+    three = tasks == 3
+    y[three] = "up"
+    # few rows of one class in task 3, as in few-shot use
+    keep = ~three | (np.cumsum(three) <= 5)
+    X, y, tasks = X[keep], y[keep], tasks[keep]
+    three = tasks == 3
+    model = MetricMetaEstimator(
+        LogisticRegression(), transfer=transfer, scoring=scoring
+    )
+    model.fit(X, y, tasks=tasks)
+    assert model.estimators_[3] is None
+    assert model.own_weights_[3] == 0.0
+    assert model.explain(3)["own_weight"] == 0.0
+    assert model.classes_.tolist() == ["down", "up"]
+    # no source draws on task 3, which has no model; task 3's sources are scored
+    assert_array_equal(model.source_weights_[:, 3], 0.0)
+    assert np.isnan(model.transferability_[:, 3]).all()
+    sources = np.flatnonzero(model.source_weights_[3])
+    assert sources.size >= 2
+    assert_allclose(model.source_weights_[3].sum(), 1.0)
+    for s in range(6):
+        if s == 3:
+            continue
+        p = model.estimators_[s].predict_proba(X[three])
+        if scoring == "accuracy":
+            expected = np.mean(model.estimators_[s].predict(X[three]) == "up")
+        else:
+            expected = -log_loss(y[three], p, labels=model.classes_)
+        assert_allclose(model.transferability_[3, s], expected)
+    # task 3's probabilities are its sources' weighted ensemble, aligned to classes_
+    proba = model.predict_proba(X[three], tasks=tasks[three])
+    expected = sum(
+        model.source_weights_[3, s] * model.estimators_[s].predict_proba(X[three])
+        for s in sources
+    )
+    assert all(
+        model.estimators_[s].classes_.tolist() == ["down", "up"] for s in sources
+    )
+    assert_allclose(proba, expected)
+    assert_allclose(proba.sum(axis=1), 1.0)
+    assert proba[:, 1].std() > 1e-3  # not a constant
+    # the weights follow transferability: not the sources' plain average
+    plain = np.mean(
+        [model.estimators_[s].predict_proba(X[three]) for s in range(6) if s != 3],
+        axis=0,
+    )
+    assert np.abs(proba - plain).max() > 1e-3
+    assert_array_equal(
+        model.predict(X[three], tasks=tasks[three]), model.classes_[proba.argmax(1)]
+    )
+    # the other tasks still predict, and a new task zero-shot skips task 3
+    assert model.predict_proba(X, tasks=tasks).shape == (X.shape[0], 2)
+    assert model.predict_proba(X[three], tasks=np.full(5, 99)).shape == (5, 2)
 
 
 def test_classifier_without_predict_proba_votes():
