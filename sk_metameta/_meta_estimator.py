@@ -290,9 +290,12 @@ class MetricMetaEstimator(BaseEstimator):
 
         - predictions rules: the target's own model gets the weight
           ``n_rows / (n_rows + strength)`` and the sources' ensemble the rest;
-          ``"auto"`` chooses each task's weight from data, by least squares on
-          cross-fitted predictions of the task's own model (``n_folds`` folds of its
-          rows) against the sources' predictions on the same rows;
+          ``"auto"`` chooses ``strength`` from data, one value for all tasks (a
+          per-task choice on a few rows is too noisy): the one whose mixtures of
+          each task's cross-fitted own predictions (``n_folds`` folds of its rows)
+          with its sources' predictions on the same rows have the least squared
+          error over all tasks' rows, on a grid from 0 (own model alone) to
+          infinity (sources alone);
         - instances rules: a source row weighs ``strength * w / mean(w)``
           relative to a target row, where ``w`` is its task's source weight and
           the mean is over the target's sources; ``"auto"`` takes the rule's
@@ -877,7 +880,6 @@ class MetricMetaEstimator(BaseEstimator):
         A task without a model of its own (``fittable`` False) gets weight zero.
         """
         index = self._index
-        T = index.n_tasks
         has_sources = weights.sum(axis=1) > 0
         if self.strength != "auto":
             own = index.counts / (index.counts + float(self.strength))
@@ -904,10 +906,21 @@ class MetricMetaEstimator(BaseEstimator):
         rw = np.ones(X.shape[0]) if sample_weight is None else sample_weight
         num = index.sum(rw * np.einsum("ij,ij->i", Y - ensemble, diff))
         den = index.sum(rw * np.einsum("ij,ij->i", diff, diff))
-        lam = np.divide(num, den, out=np.full(T, 0.5), where=den > 0)
-        lam = np.clip(lam, 0.0, 1.0)
-        lam[index.counts < 2] = 0.5
-        return np.where(fittable, np.where(has_sources, lam, 1.0), 0.0)
+        # own weight n / (n + m), one pseudo-count m for all tasks: the m whose
+        # weights minimise the squared error of the cross-fitted mixtures of all
+        # tasks together (a per-task weight fitted on a few rows is too noisy)
+        n = index.counts.astype(float)
+        used = fittable & has_sources & (index.counts >= 2) & (den > 0)
+        m = 1.0
+        if used.any():
+            grid = np.concatenate([[0.0], np.geomspace(0.1, 1e5, 61), [np.inf]])
+            with np.errstate(invalid="ignore", divide="ignore"):
+                lam = np.nan_to_num(n[used] / (n[used] + grid[:, None]), nan=0.0)
+            loss = (lam**2 * den[used] - 2 * lam * num[used]).sum(axis=1)
+            m = grid[np.argmin(loss)]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            own = np.nan_to_num(n / (n + m), nan=0.0)
+        return np.where(fittable, np.where(has_sources, own, 1.0), 0.0)
 
     def _cross_fit(self, X, y, y_codes, classes, sample_weight, fittable):
         """Out-of-fold responses of each task's own model (interleaved folds)."""

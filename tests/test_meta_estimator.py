@@ -703,3 +703,23 @@ def test_scorer_without_sample_weight_is_a_clear_error(regression):
     model = MetricMetaEstimator(Ridge(), scoring=make_scorer(max_error))
     with pytest.raises(ValueError, match="does not accept sample_weight"):
         model.fit(X, y, tasks=tasks, sample_weight=np.ones(72))
+
+
+def test_auto_strength_is_one_pseudo_count_chosen_from_data():
+    # tasks of different sizes share one strength m: own weight n / (n + m)
+    X, y, tasks = make_related_tasks(
+        8, 30, n_features=3, noise=2.0, cluster_std=0.2, n_clusters=1, random_state=1
+    )
+    keep = np.concatenate([np.flatnonzero(tasks == t)[: 6 + 3 * t] for t in range(8)])
+    X, y, tasks = X[keep], y[keep], tasks[keep]
+    model = MetricMetaEstimator(Ridge(), transfer=UniformPredictions())
+    model.fit(X, y, tasks=tasks)
+    n = np.bincount(tasks).astype(float)
+    own = model.own_weights_
+    assert ((own > 0) & (own < 1)).all()
+    m = n * (1 - own) / own
+    assert_allclose(m, m[0])
+    assert np.all(np.diff(own) > 0)  # bigger tasks trust their own model more
+    fixed = MetricMetaEstimator(Ridge(), transfer=UniformPredictions(), strength=m[0])
+    fixed.fit(X, y, tasks=tasks)
+    assert_allclose(fixed.own_weights_, own)
