@@ -8,8 +8,8 @@ task's ridge fit toward a prior fitted on its most similar tasks' rows. Its
 transfer, a very large strength is the prior alone. This example chooses one
 strength for all schools with :class:`~sklearn.model_selection.GridSearchCV`, with
 ``tasks`` routed to every split, and compares the choice with the default,
-``strength="loo"``, which chooses a strength for each school from its own rows by
-exact leave-one-out, without any search.
+``strength="auto"``, which chooses a strength for each school from its own rows by
+generalised cross-validation (closed form), without any search.
 """
 
 # %%
@@ -77,11 +77,12 @@ auto_mse = mean_squared_error(
 # The cross-validated error (folds of 6 labelled students per school) and the test
 # error (all 8) have the same shape: no transfer (strength 0) is worst, the prior
 # alone (the largest strengths) is better, and the best lies in between. The
-# default ``strength="loo"`` needs no search and lands close to the best single
-# strength. It chooses from each school's own leave-one-out errors, smoothed toward
-# the average over schools (``smoothing``), which dominates with 8 rows a school:
-strengths_loo = np.unique(auto.strength_.round(1))
-print("strengths chosen by leave-one-out:", strengths_loo)
+# default ``strength="auto"`` needs no search and lands close to the best single
+# strength. It chooses from each school's own generalised cross-validation errors,
+# smoothed toward the average over schools (``smoothing``), which dominates with 8
+# rows a school:
+strengths_auto = np.unique(auto.strength_.round(1))
+print("strengths chosen per school:", strengths_auto)
 
 # %%
 # The right panel shows what the strength does to the models: the slope of
@@ -98,7 +99,7 @@ fig, (ax, ax_slope) = plt.subplots(
 )
 ax.errorbar(x, cv_mse, yerr=cv_err, marker="o", capsize=3, label="cross-validated")
 ax.plot(x, test_mse, marker="s", label="test students")
-ax.axhline(auto_mse, color="tab:red", linestyle="--", label='test, strength="loo"')
+ax.axhline(auto_mse, color="tab:red", linestyle="--", label='test, strength="auto"')
 chosen = strengths.index(search.best_params_["transfer__strength"])
 ax.plot(
     x[chosen],
