@@ -243,22 +243,30 @@ def contraception_benchmark(args) -> dict:
     return {"result": result, "failures": failures}
 
 
+#: The configuration the contraception target is checked on: instance transfer
+#: with its strength chosen from data (the default rule, "ensemble", is reported
+#: next to it).
+CHECKED = "MetricMetaEstimator (instance)"
+
+
 def check_contraception_targets(bench) -> list[str]:
     result = bench["result"]
     names, mean = result.methods, result.mean_scores()
     default = next(n for n in meta_estimator_variants() if "default" in n)
-    if default in bench["failures"]:
-        return [f"[FAIL] {default} raised an error: {bench['failures'][default]}"]
-    mme = names.index(default)
     lines = []
-    for j, k in enumerate(result.ks):
-        for base in ("per-district logistic", "pooled logistic"):
-            b = names.index(base)
-            ok = mean[mme, j] < mean[b, j]
-            lines.append(
-                f"[{'PASS' if ok else 'FAIL'}] k={k}: {default} log loss "
-                f"{mean[mme, j]:.4f} < {base} {mean[b, j]:.4f}"
-            )
+    for name in (CHECKED, default):
+        if name in bench["failures"]:
+            lines.append(f"[FAIL] {name} raised an error: {bench['failures'][name]}")
+            continue
+        mme = names.index(name)
+        for j, k in enumerate(result.ks):
+            for base in ("per-district logistic", "pooled logistic"):
+                b = names.index(base)
+                ok = mean[mme, j] < mean[b, j]
+                lines.append(
+                    f"[{'PASS' if ok else 'FAIL'}] k={k}: {name} log loss "
+                    f"{mean[mme, j]:.4f} < {base} {mean[b, j]:.4f}"
+                )
     return lines
 
 

@@ -51,6 +51,16 @@ __all__ = ["MetricMetaEstimator"]
 
 _KINDS = ("nothing", "instances", "predictions")
 
+#: Strengths (weight of a source row relative to a target row) that an instances
+#: rule chooses from with ``strength="auto"``.
+_INSTANCE_STRENGTHS = np.array(
+    [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0]
+)
+
+#: At most this many target tasks take part in choosing ``strength="auto"`` for an
+#: instances rule (one value for all tasks; its cost grows with the tasks used).
+_STRENGTH_TASKS = 50
+
 #: Scorers computed for all targets at once by segment reductions, by estimator type.
 _VECTORIZED_SCORERS = {
     "regressor": {
@@ -98,8 +108,31 @@ def _out_of_fold(estimator, X, y, sample_weight, X_test, classes):
         resp = np.zeros((X_test.shape[0], classes.shape[0]))
         resp[:, _class_columns(classes, y[:1])] = 1.0
         return resp
-    model = _fit_one(estimator, X, y, sample_weight)
+    model = _fit_one(clone(estimator), X, y, sample_weight)
     return _outputs(model, X_test, classes, labels=False)[1]
+
+
+def _strength_path(estimator, own, sources, X_test, classes, strengths):
+    """Responses on ``X_test`` of fits on a target's rows plus weighted source rows.
+
+    ``own`` and ``sources`` are ``(X, y, row_weights)`` triples (``row_weights``
+    of ``own`` may be None); the source rows' weights are multiplied by each of
+    ``strengths`` in turn. Returns an array of shape
+    ``(len(strengths), n_test, n_responses)``.
+    """
+    X_own, y_own, w_own = own
+    X_src, y_src, w_src = sources
+    w_own = np.ones(X_own.shape[0]) if w_own is None else w_own
+    X_all = np.concatenate([X_own, X_src])
+    y_all = np.concatenate([y_own, y_src])
+    out = []
+    for strength in strengths:
+        if strength == 0:
+            out.append(_out_of_fold(estimator, X_own, y_own, w_own, X_test, classes))
+            continue
+        w_all = np.concatenate([w_own, strength * w_src])
+        out.append(_out_of_fold(estimator, X_all, y_all, w_all, X_test, classes))
+    return np.stack(out)
 
 
 def _class_columns(classes, labels):
@@ -298,8 +331,17 @@ class MetricMetaEstimator(BaseEstimator):
           infinity (sources alone);
         - instances rules: a source row weighs ``strength * w / mean(w)``
           relative to a target row, where ``w`` is its task's source weight and
-          the mean is over the target's sources; ``"auto"`` takes the rule's
-          own ``strength`` parameter (1 for ``"instance"``), or 1;
+          the mean is over the target's sources (0: the target's rows alone; 1:
+          a source row of average weight counts as much as a target row);
+          ``"auto"`` chooses ``strength`` from data, one value for all tasks,
+          among 0.001, 0.002, 0.005, ..., 0.5, 1: fits on each target's rows
+          (``n_folds`` folds, held out in turn) plus its sources' rows predict
+          its held-out rows, on up to 50 targets (evenly spaced in
+          ``tasks_``); each target's mean squared error (the Brier score for a
+          classifier) is averaged over the targets, and the largest strength
+          within one standard error of the best is chosen (the one-standard-error
+          rule). The rule's own ``strength`` parameter is
+          :class:`~sk_metameta.TransferRegressor`'s and is not used here;
         - ``"nothing"`` rules: unused.
     scoring : str or callable, default=None
         Evaluation metric of the transferability: a scikit-learn scorer name or a
@@ -307,7 +349,7 @@ class MetricMetaEstimator(BaseEstimator):
         ``"accuracy"`` for classifiers and ``"r2"`` for regressors.
     n_folds : int, default=5
         Number of cross-fitting folds of each task's rows for
-        ``strength="auto"`` with a predictions rule (fewer for smaller tasks).
+        ``strength="auto"`` (fewer for smaller tasks).
     n_jobs : int, default=None
         Number of joblib jobs for the per-task fits; ``None`` means 1 unless in a
         :func:`joblib.parallel_config` context (which can also switch the backend,
@@ -341,6 +383,11 @@ class MetricMetaEstimator(BaseEstimator):
     source_weights_ : ndarray of shape (n_tasks, n_tasks)
         Weight of each source (column) for each target (row), from the transfer
         rule; each row sums to one, or is zero when the target draws on no source.
+    strength_ : float or None
+        The ``strength`` used: ``strength`` itself, or the value chosen with
+        ``strength="auto"`` (for a predictions rule, the pseudo-count ``m`` of
+        the own weights ``n_rows / (n_rows + m)``); ``None`` when no task draws
+        on a source.
     own_weights_ : ndarray of shape (n_tasks,)
         Weight of each task's own model in its predictions (one except with a
         predictions rule; zero for a task without a model of its own).
@@ -374,9 +421,10 @@ class MetricMetaEstimator(BaseEstimator):
     scorers call ``predict`` without ``tasks``).
 
     The cost of a fit is one fit of ``estimator`` per task (times ``n_folds + 1``
-    with ``strength="auto"`` and a predictions rule; plus one fit per task on the
-    target's and its sources' rows with an instances rule), and one prediction of
-    each source model on its targets' rows.
+    with ``strength="auto"`` and a predictions rule), and one prediction of each
+    source model on its targets' rows. An instances rule adds one fit per task on
+    the target's and its sources' rows, and with ``strength="auto"`` ten such
+    fits per fold of up to 50 targets; a fixed ``strength`` saves those.
 
     Examples
     --------
@@ -601,6 +649,7 @@ class MetricMetaEstimator(BaseEstimator):
         transferability = np.full((T, T), np.nan)
         own_weights = np.ones(T)
         weights = np.zeros((T, T))
+        strength = None
         own_sets = self._fit_sets(index, None)
         transfer = transfers != "nothing" and allowed.any()
         if not transfer and is_clf:
@@ -633,14 +682,20 @@ class MetricMetaEstimator(BaseEstimator):
         if transfers == "instances":
             if is_clf:
                 self._check_classes_per_task(index, y_codes, classes, weights)
-            fit_sets = self._fit_sets(index, weights)
+            strength = 0.0
+            if transfer:
+                strength = self._instance_strength(
+                    X, y, y_codes, classes, sample_weight, weights
+                )
+            fit_sets = self._fit_sets(index, weights, strength)
             self.estimators_ = self._fit_all(X, y, sample_weight, fit_sets)
         else:
             self.estimators_ = own_models
         if transfers == "predictions" and transfer:
-            own_weights = self._own_weights(
+            own_weights, strength = self._own_weights(
                 X, y, y_codes, classes, sample_weight, weights, responses, fittable
             )
+        self.strength_ = float(strength) if transfer else None
         self.transferability_ = transferability
         self.source_weights_ = weights
         self.own_weights_ = own_weights
@@ -693,39 +748,116 @@ class MetricMetaEstimator(BaseEstimator):
         total = W.sum(axis=1, keepdims=True)
         return np.divide(W, total, out=np.zeros_like(W), where=total > 0)
 
-    def _fit_sets(self, index, weights):
+    @staticmethod
+    def _source_rows(index, weights, t):
+        """Rows of target ``t``'s sources and their weights relative to its rows.
+
+        A source row weighs ``w / mean(w)`` (times the strength), with ``w`` its
+        task's source weight and the mean over the target's sources.
+        """
+        sources = np.flatnonzero(weights[t])
+        if sources.size == 0:
+            return np.empty(0, dtype=np.intp), np.empty(0)
+        scale = 1.0 / weights[t, sources].mean()
+        rows = np.concatenate([index.rows(s) for s in sources])
+        row_w = np.repeat(scale * weights[t, sources], index.counts[sources])
+        return rows, row_w
+
+    def _fit_sets(self, index, weights, strength=None):
         """Rows (and relative row weights) of each task's fit."""
         if weights is None:
             return [(index.rows(t), None) for t in range(index.n_tasks)]
-        strength = self._instance_strength()
         sets = []
         for t in range(index.n_tasks):
-            sources = np.flatnonzero(weights[t])
-            if sources.size == 0 or strength == 0:
+            rows, row_w = self._source_rows(index, weights, t)
+            if rows.size == 0 or strength == 0:
                 sets.append((index.rows(t), None))
                 continue
-            scale = strength / weights[t, sources].mean()
-            parts = [index.rows(t)] + [index.rows(s) for s in sources]
-            row_w = np.concatenate(
-                [np.ones(index.counts[t])]
-                + [np.full(index.counts[s], scale * weights[t, s]) for s in sources]
+            own = index.rows(t)
+            sets.append(
+                (
+                    np.concatenate([own, rows]),
+                    np.concatenate([np.ones(own.shape[0]), strength * row_w]),
+                )
             )
-            sets.append((np.concatenate(parts), row_w))
         return sets
 
-    def _instance_strength(self):
-        """Weight of a source row of average weight, relative to a target row."""
+    def _instance_strength(self, X, y, y_codes, classes, sample_weight, weights):
+        """Weight of a source row of average weight, relative to a target row.
+
+        A number is taken as it is; ``"auto"`` is chosen from data (see
+        :meth:`_choose_instance_strength`).
+        """
         if self.strength != "auto":
             return float(self.strength)
-        strength = getattr(self.transfer_rule_, "strength", 1.0)
-        if isinstance(strength, bool) or not isinstance(strength, Real):
+        return self._choose_instance_strength(
+            X, y, y_codes, classes, sample_weight, weights
+        )
+
+    def _choose_instance_strength(self, X, y, y_codes, classes, sample_weight, weights):
+        """One strength for all tasks, by cross-fitting on the targets' own rows.
+
+        For up to ``_STRENGTH_TASKS`` targets with sources (evenly spaced in the
+        order of the tasks), each fold of a target's rows is predicted by fits on
+        its other rows plus its sources' rows weighted with each strength of
+        ``_INSTANCE_STRENGTHS``. Each target's loss is the mean squared error of
+        its out-of-fold responses (the Brier score for a classifier); the chosen
+        strength is the largest whose loss, averaged over the targets, is within
+        one standard error of the smallest (the standard error of the targets'
+        paired differences to it): among strengths the data cannot tell apart,
+        the one that transfers most.
+        """
+        index = self._index
+        grid = _INSTANCE_STRENGTHS
+        targets = np.flatnonzero((weights.sum(axis=1) > 0) & (index.counts >= 2))
+        if targets.size == 0:
             return 1.0
-        if not np.isfinite(strength) or strength < 0:
-            raise ValueError(
-                f"transfer rule {self.transfer_rule_.name!r}: strength must be a "
-                f"finite number >= 0, got {strength!r}."
+        if targets.size > _STRENGTH_TASKS:
+            pick = np.linspace(0, targets.size - 1, _STRENGTH_TASKS)
+            targets = targets[np.round(pick).astype(np.intp)]
+        splits = self._fold_splits(classes, y_codes, targets)
+        sources = {t: self._source_rows(index, weights, t) for t in targets}
+        y_fit = y if classes is None else y_codes
+
+        def part(rows, extra=None):
+            w = None if sample_weight is None else sample_weight[rows]
+            if extra is not None:
+                w = extra if w is None else w * extra
+            return X[rows], y_fit[rows], w
+
+        results = Parallel(n_jobs=self.n_jobs)(
+            delayed(_strength_path)(
+                self.estimator,
+                part(train),
+                part(*sources[t]),
+                X[test],
+                None if classes is None else np.arange(classes.shape[0]),
+                grid,
             )
-        return float(strength)
+            for t, train, test in splits
+        )
+        rw_all = np.ones(X.shape[0]) if sample_weight is None else sample_weight
+        loss = np.zeros((index.n_tasks, grid.shape[0]))
+        for (t, _, test), resp in zip(splits, results, strict=True):
+            if classes is None:
+                Y = y[test].reshape(test.shape[0], -1)
+            else:
+                Y = np.zeros((test.shape[0], classes.shape[0]))
+                Y[np.arange(test.shape[0]), y_codes[test]] = 1.0
+            loss[t] += ((resp - Y) ** 2).sum(axis=2) @ rw_all[test]
+        # every target counts the same: its mean loss per (weighted) row
+        loss = loss[targets] / index.sum(rw_all)[targets, None]
+        mean = loss.mean(axis=0)
+        best = int(np.argmin(mean))
+        # one-standard-error rule: the strongest transfer whose mean loss is within
+        # one standard error (of its paired difference to the best) of the best
+        diff = loss - loss[:, [best]]
+        se = diff.std(axis=0, ddof=1) / np.sqrt(targets.size) if targets.size > 1 else 0
+        ok = mean - mean[best] <= se
+        chosen = best
+        while chosen + 1 < grid.shape[0] and ok[chosen + 1]:
+            chosen += 1
+        return float(grid[chosen])
 
     def _fit_all(self, X, y, sample_weight, fit_sets, fittable=None):
         """Fit a clone on each fit set (through joblib); None where not fittable."""
@@ -882,8 +1014,9 @@ class MetricMetaEstimator(BaseEstimator):
         index = self._index
         has_sources = weights.sum(axis=1) > 0
         if self.strength != "auto":
-            own = index.counts / (index.counts + float(self.strength))
-            return np.where(fittable, np.where(has_sources, own, 1.0), 0.0)
+            m = float(self.strength)
+            own = index.counts / (index.counts + m)
+            return np.where(fittable, np.where(has_sources, own, 1.0), 0.0), m
         # sources' ensemble on every target's rows
         target_rows, outputs = responses
         q = (
@@ -920,12 +1053,16 @@ class MetricMetaEstimator(BaseEstimator):
             m = grid[np.argmin(loss)]
         with np.errstate(invalid="ignore", divide="ignore"):
             own = np.nan_to_num(n / (n + m), nan=0.0)
-        return np.where(fittable, np.where(has_sources, own, 1.0), 0.0)
+        return np.where(fittable, np.where(has_sources, own, 1.0), 0.0), float(m)
 
-    def _cross_fit(self, X, y, y_codes, classes, sample_weight, fittable):
-        """Out-of-fold responses of each task's own model (interleaved folds)."""
+    def _fold_splits(self, classes, y_codes, tasks):
+        """``(task, train rows, test rows)`` of the cross-fitting folds of ``tasks``.
+
+        Interleaved folds of each task's rows, stratified by class for a
+        classifier; ``min(n_folds, n_rows)`` folds per task.
+        """
         index = self._index
-        n = X.shape[0]
+        n = index.codes.shape[0]
         # order rows by task, then by class (stratified folds), then by position
         secondary = y_codes if classes is not None else np.zeros(n, dtype=np.intp)
         order = np.lexsort((np.arange(n), secondary, index.codes))
@@ -933,28 +1070,32 @@ class MetricMetaEstimator(BaseEstimator):
         n_folds = np.minimum(self.n_folds, index.counts)
         fold = np.empty(n, dtype=np.intp)
         fold[order] = position % n_folds[index.codes[order]]
-        q = classes.shape[0] if classes is not None else y.reshape(n, -1).shape[1]
-        oof = np.zeros((n, q))
-        jobs = []
-        for t in range(index.n_tasks):
-            if index.counts[t] < 2 or not fittable[t]:
-                continue
+        splits = []
+        for t in tasks:
             rows = index.rows(t)
             for k in range(n_folds[t]):
-                test = rows[fold[rows] == k]
-                train = rows[fold[rows] != k]
-                jobs.append((train, test))
+                splits.append((t, rows[fold[rows] != k], rows[fold[rows] == k]))
+        return splits
+
+    def _cross_fit(self, X, y, y_codes, classes, sample_weight, fittable):
+        """Out-of-fold responses of each task's own model."""
+        index = self._index
+        n = X.shape[0]
+        q = classes.shape[0] if classes is not None else y.reshape(n, -1).shape[1]
+        oof = np.zeros((n, q))
+        tasks = np.flatnonzero((index.counts >= 2) & fittable)
+        splits = self._fold_splits(classes, y_codes, tasks)
 
         def weights_of(rows):
             return None if sample_weight is None else sample_weight[rows]
 
         results = Parallel(n_jobs=self.n_jobs)(
             delayed(_out_of_fold)(
-                clone(self.estimator), X[tr], y[tr], weights_of(tr), X[te], classes
+                self.estimator, X[tr], y[tr], weights_of(tr), X[te], classes
             )
-            for tr, te in jobs
+            for _, tr, te in splits
         )
-        for (_, test), resp in zip(jobs, results, strict=True):
+        for (_, _, test), resp in zip(splits, results, strict=True):
             oof[test] = resp
         return oof
 

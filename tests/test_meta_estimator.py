@@ -188,6 +188,67 @@ def test_instance_rule_adds_weighted_source_rows():
     assert_allclose(model.own_weights_, 1.0)
 
 
+def _shared_or_own_tasks(shared, n_tasks=12, n_rows=10, seed=0):
+    """Tasks with one shared linear function, or each with a function of its own."""
+    rng = np.random.default_rng(seed)
+    tasks = np.repeat(np.arange(n_tasks), n_rows)
+    X = rng.normal(size=(tasks.size, 3))
+    coef = np.tile(rng.normal(size=3), (n_tasks, 1))
+    if not shared:
+        coef = 3.0 * rng.normal(size=(n_tasks, 3))
+    y = np.einsum("ij,ij->i", X, coef[tasks]) + 0.5 * rng.normal(size=tasks.size)
+    return X, y, tasks
+
+
+def test_instance_auto_strength_follows_how_related_the_tasks_are():
+    grid = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0]
+    strengths = {}
+    for shared in (True, False):
+        X, y, tasks = _shared_or_own_tasks(shared)
+        model = MetricMetaEstimator(Ridge(alpha=1e-3), transfer="instance")
+        strengths[shared] = model.fit(X, y, tasks=tasks).strength_
+        assert strengths[shared] in grid
+    # one function for all tasks: the sources' rows are as good as the target's
+    assert strengths[True] >= 0.1, strengths
+    # a function per task: source rows only add error
+    assert strengths[False] <= 0.005, strengths
+
+
+def test_instance_auto_strength_is_the_fixed_strength_it_chose():
+    X, y, tasks = _shared_or_own_tasks(True, seed=1)
+    auto = MetricMetaEstimator(Ridge(), transfer="instance").fit(X, y, tasks=tasks)
+    fixed = MetricMetaEstimator(Ridge(), transfer="instance", strength=auto.strength_)
+    fixed.fit(X, y, tasks=tasks)
+    assert fixed.strength_ == auto.strength_
+    assert_allclose(fixed.predict(X, tasks=tasks), auto.predict(X, tasks=tasks))
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_instance_auto_strength_is_near_the_best_fixed_one_on_held_out_rows(seed):
+    (X, y, tasks), (X_test, y_test, tasks_test) = split_tasks(
+        20, 8, 40, seed, noise=2.0, cluster_std=0.5, n_clusters=4
+    )
+    scores = {}
+    for strength in ("auto", 0.001, 0.01, 0.1, 1.0):
+        model = MetricMetaEstimator(Ridge(), transfer="instance", strength=strength)
+        model.fit(X, y, tasks=tasks)
+        scores[strength] = r2_score(y_test, model.predict(X_test, tasks=tasks_test))
+    best = max(scores[s] for s in (0.001, 0.01, 0.1, 1.0))
+    assert scores["auto"] >= best - 0.02, scores
+    assert scores["auto"] > scores[1.0] + 0.1, scores  # the former fixed default
+
+
+def test_strength_attribute_of_each_kind_of_rule(regression):
+    X, y, tasks = regression
+    none = MetricMetaEstimator(Ridge(), transfer="none").fit(X, y, tasks=tasks)
+    assert none.strength_ is None
+    fixed = MetricMetaEstimator(Ridge(), transfer="ensemble", strength=3.0)
+    assert fixed.fit(X, y, tasks=tasks).strength_ == 3.0
+    auto = MetricMetaEstimator(Ridge(), transfer="ensemble").fit(X, y, tasks=tasks)
+    n = np.bincount(np.unique(tasks, return_inverse=True)[1])
+    assert_allclose(auto.own_weights_, n / (n + auto.strength_))
+
+
 # -- classifiers -----------------------------------------------------------------------
 def test_classes_are_aligned_when_tasks_saw_different_classes():
     rng = np.random.default_rng(0)
