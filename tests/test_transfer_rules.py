@@ -190,11 +190,15 @@ def _brute_force_prior_fit(problem, Z, r, w, codes, t, prior, lam):
 
 
 @pytest.mark.parametrize("lam", [0.0, 0.3, 5.0, 1e3])
-def test_prior_fit_solves_the_normal_equations(lam):
+@pytest.mark.parametrize("path", ["direct solve", "eigen grid"])
+def test_prior_fit_solves_the_normal_equations(lam, path):
     problem, X, y, w, codes, mu, nu = _problem(np.random.default_rng(4), weights=True)
     rng = np.random.default_rng(5)
     prior = rng.normal(size=problem.stats.g.shape)
-    coef, lams, _ = problem.prior_fit(prior, lam)
+    # one strength is solved directly; a grid (here of one value twice) goes
+    # through the eigendecomposition
+    strength = lam if path == "direct solve" else [lam, lam]
+    coef, lams, _ = problem.prior_fit(prior, strength)
     Z = np.hstack([np.ones((X.shape[0], 1)), X - mu])
     for t in range(4):
         expected = _brute_force_prior_fit(

@@ -391,30 +391,34 @@ class LinearTransferProblem:
         prior = np.asarray(prior, dtype=float)
         has_prior = np.ones(T, bool) if has_prior is None else np.asarray(has_prior)
         grid = np.atleast_1d(np.asarray(strength, dtype=float))
+        if grid.shape[0] == 1:
+            # one strength: a direct solve of the normal equations, no eigh
+            lam = np.where(has_prior, grid[0], 0.0)
+            M = self.scale if scale is None else scale
+            A = self.stats.G + np.diag(self.penalty) + lam[:, None, None] * M
+            b = self.stats.g + lam[:, None] * (prior @ M)
+            return solve_psd(0.5 * (A + np.swapaxes(A, 1, 2)), b), lam, 0.0
         K, lam_vals, U, a, c = self._eigen(prior, scale)
         error = 0.0
-        if grid.shape[0] == 1:
-            lam = np.where(has_prior, grid[0], 0.0)
-        else:
-            crit = self._criterion(
-                grid, lam_vals, U, a, c, K, criterion=criterion
-            )  # (T, L): (sse, n) pairs
-            sse, n = crit
-            if pseudo_rows > 0:
-                total = sse.sum(axis=0) / max(n.sum(axis=0).max(), 1e-300)
-                sse = sse + pseudo_rows * total[None, :]
-                n = n + pseudo_rows
-            with np.errstate(invalid="ignore", divide="ignore"):
-                score = sse / n
-            score = np.where(np.isfinite(score), score, np.inf)
-            best = np.argmin(score, axis=1)
-            chosen = np.where(has_prior, best, np.flatnonzero(grid == grid.min())[0])
-            picked = sse[np.arange(T), chosen]
-            error = float(picked[np.isfinite(picked)].sum())
-            lam = np.where(has_prior, grid[best], 0.0)
-            # a target without usable rows (all scores infinite) follows its prior
-            nothing = ~np.isfinite(score).any(axis=1) & has_prior
-            lam = np.where(nothing, grid.max(), lam)
+        crit = self._criterion(
+            grid, lam_vals, U, a, c, K, criterion=criterion
+        )  # (T, L): (sse, n) pairs
+        sse, n = crit
+        if pseudo_rows > 0:
+            total = sse.sum(axis=0) / max(n.sum(axis=0).max(), 1e-300)
+            sse = sse + pseudo_rows * total[None, :]
+            n = n + pseudo_rows
+        with np.errstate(invalid="ignore", divide="ignore"):
+            score = sse / n
+        score = np.where(np.isfinite(score), score, np.inf)
+        best = np.argmin(score, axis=1)
+        chosen = np.where(has_prior, best, np.flatnonzero(grid == grid.min())[0])
+        picked = sse[np.arange(T), chosen]
+        error = float(picked[np.isfinite(picked)].sum())
+        lam = np.where(has_prior, grid[best], 0.0)
+        # a target without usable rows (all scores infinite) follows its prior
+        nothing = ~np.isfinite(score).any(axis=1) & has_prior
+        lam = np.where(nothing, grid.max(), lam)
         beta = self._beta(lam[:, None], lam_vals, a, c)[:, 0]
         coef = (U @ beta[:, :, None])[:, :, 0] @ K.T
         return coef, lam, error
