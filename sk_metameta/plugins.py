@@ -294,8 +294,9 @@ class Registry:
     def _collect(self, kind: str, hook_name: str) -> None:
         record_type = _RECORD_TYPES[kind]
         hook = getattr(self.plugin_manager.hook, hook_name)
-        # pluggy calls implementations last-registered first; keep registration order
-        for impl in reversed(hook.get_hookimpls()):
+        # get_hookimpls lists the implementations in registration order (pluggy
+        # *calls* them last-registered first): built-ins, then entry points
+        for impl in hook.get_hookimpls():
             plugin = impl.plugin_name
             info = self.plugin_info.get(plugin, _PluginInfo(plugin, plugin, ""))
             try:

@@ -204,6 +204,9 @@ def test_duplicate_name_names_both_plugins():
     message = str(info.value)
     assert "'twice'" in message and "'PluginA'" in message and "'PluginB'" in message
     assert BLOCK_ENV_VAR in message
+    # components are collected in registration order: the first one registered
+    # holds the name, the second is the duplicate
+    assert message.index("'PluginA'") < message.index("'PluginB'")
 
 
 def test_duplicate_of_a_builtin_names_sk_metameta():
