@@ -225,6 +225,11 @@ class TaskIndex:
         return np.asarray(per_task)[self.codes]
 
 
+def _plain(label):
+    """A label as a plain Python value (``'a'``, not ``np.str_('a')``)."""
+    return label.item() if isinstance(label, np.generic) else label
+
+
 def check_tasks(
     tasks,
     n_samples: int | None = None,
@@ -304,7 +309,9 @@ def check_tasks(
     if min_rows > 1 and index.counts.min(initial=min_rows) < min_rows:
         small = np.flatnonzero(index.counts < min_rows)
         names = ", ".join(
-            f"{index.labels[i].item()!r} ({index.counts[i]} rows)" for i in small[:5]
+            f"{_plain(index.labels[i])!r} ({index.counts[i]} "
+            f"row{'' if index.counts[i] == 1 else 's'})"
+            for i in small[:5]
         )
         more = f" and {small.size - 5} more" if small.size > 5 else ""
         raise ValueError(

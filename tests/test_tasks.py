@@ -1,4 +1,5 @@
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -48,6 +49,21 @@ def test_bad_tasks_raise_clear_errors(tasks, n, match):
 def test_too_few_rows_names_the_task_and_purpose():
     with pytest.raises(ValueError, match=r"at least 3 rows for metric 'mmd'; task 'b'"):
         check_tasks(["a", "a", "a", "b"], 4, min_rows=3, purpose="metric 'mmd'")
+
+
+@pytest.mark.parametrize(
+    "tasks",
+    [
+        np.array(["a", "a", "a", "b"]),
+        np.array(["a", "a", "a", "b"], dtype=object),
+        pd.Series(["a", "a", "a", "b"], dtype="category"),
+    ],
+    ids=["str", "object", "category"],
+)
+def test_too_few_rows_message_shows_plain_labels_of_any_dtype(tasks):
+    with pytest.raises(ValueError) as info:
+        check_tasks(tasks, 4, min_rows=2)
+    assert "task 'b' (1 row) has fewer" in str(info.value)
 
 
 def test_too_few_tasks():
