@@ -40,6 +40,7 @@ import numpy as np
 from sklearn.linear_model import Ridge, RidgeCV
 
 from sk_metameta import TransferRegressor, check_tasks
+from sk_metameta.transfer import PriorTransfer
 from sk_metameta.transfer._rules import DEFAULT_STRENGTHS
 
 
@@ -218,6 +219,10 @@ def speed(args) -> list[str]:
     ratios = {}
     for label, params in [
         ("TransferRegressor(transfer='none')", dict(transfer="none")),
+        (
+            "TransferRegressor(transfer=PriorTransfer(strength=10))",
+            dict(transfer=PriorTransfer(strength=10.0)),
+        ),
         ("TransferRegressor() (defaults)", {}),
         ("TransferRegressor(n_neighbors=10)", dict(n_neighbors=10)),
     ]:
