@@ -11,9 +11,9 @@ LogisticRegression against per-district and pooled logistic regression (and
 pooled with a per-district intercept). Score: log loss of the targets' held-out
 women.
 
-Protocol (``sk_metameta._demo.few_shot_evaluation``): tasks split into folds; the
-tasks of a fold are targets with k labelled rows each, all other tasks are sources
-with all their rows; every method is fitted once per fold and k.
+Protocol (``sk_metameta.model_selection.few_shot_evaluation``): tasks split into
+folds; the tasks of a fold are targets with k labelled rows each, all other tasks
+are sources with all their rows; every method is fitted once per fold and k.
 
 Run from the repository root::
 
@@ -38,13 +38,9 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_is_fitted
 
-from sk_metameta._demo import (
-    PerTaskModel,
-    PooledModel,
-    demo_methods,
-    few_shot_evaluation,
-)
+from sk_metameta._demo import demo_methods
 from sk_metameta.datasets import load_contraception, load_hsb
+from sk_metameta.model_selection import PerTaskModel, PooledModel, few_shot_evaluation
 
 
 class MixedLMRegressor(RegressorMixin, BaseEstimator):

@@ -22,8 +22,8 @@ import matplotlib.pyplot as plt
 from sklearn.linear_model import Ridge
 
 from sk_metameta import TransferRegressor
-from sk_metameta._demo import PooledModel, few_shot_evaluation
 from sk_metameta.datasets import load_hsb
+from sk_metameta.model_selection import PooledModel, few_shot_evaluation
 
 X, y, school = load_hsb(return_X_y_tasks=True)
 

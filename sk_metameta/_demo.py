@@ -109,7 +109,7 @@ class PerTaskModel(BaseEstimator):
     Examples
     --------
     >>> from sklearn.linear_model import LinearRegression
-    >>> from sk_metameta._demo import PerTaskModel
+    >>> from sk_metameta.model_selection import PerTaskModel
     >>> X = [[0.0], [1.0], [0.0], [1.0]]
     >>> model = PerTaskModel(LinearRegression())
     >>> model.fit(X, [0.0, 1.0, 5.0, 3.0], tasks=["a", "a", "b", "b"])
@@ -297,7 +297,7 @@ class PooledModel(BaseEstimator):
     Examples
     --------
     >>> from sklearn.linear_model import LinearRegression
-    >>> from sk_metameta._demo import PooledModel
+    >>> from sk_metameta.model_selection import PooledModel
     >>> X = [[0.0], [1.0], [0.0], [1.0]]
     >>> model = PooledModel(LinearRegression(), task_intercept=True)
     >>> model.fit(X, [0.0, 1.0, 4.0, 5.0], tasks=["a", "a", "b", "b"])
@@ -802,7 +802,8 @@ def few_shot_evaluation(
     Examples
     --------
     >>> from sklearn.linear_model import Ridge
-    >>> from sk_metameta._demo import PerTaskModel, PooledModel, few_shot_evaluation
+    >>> from sk_metameta.model_selection import (
+    ...     PerTaskModel, PooledModel, few_shot_evaluation)
     >>> from sk_metameta.datasets import make_related_tasks
     >>> X, y, tasks = make_related_tasks(n_tasks=12, n_samples_per_task=30,
     ...                                  n_clusters=1, random_state=0)

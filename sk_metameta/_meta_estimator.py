@@ -441,6 +441,15 @@ class MetricMetaEstimator(BaseEstimator):
     >>> model.score(X, y, tasks=tasks) > 0.5
     True
 
+    With ``transfer="instance"`` every task is refitted on its rows plus its
+    sources' rows, each source row weighing ``strength_`` (chosen from data)
+    relative to a row of the task:
+
+    >>> inst = MetricMetaEstimator(Ridge(), transfer="instance", n_neighbors=3)
+    >>> inst = inst.fit(X, y, tasks=tasks)
+    >>> bool(0 < inst.strength_ <= 1)
+    True
+
     A task not seen in fit is predicted from its nearest tasks:
 
     >>> model.predict(X[:3] + 0.1, tasks=[100, 100, 100]).shape

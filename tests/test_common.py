@@ -15,6 +15,7 @@ from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.utils.estimator_checks import estimator_checks_generator
 
 from sk_metameta import MetricMetaEstimator, TransferRegressor
+from sk_metameta.model_selection import PerTaskModel, PooledModel
 
 
 def estimators():
@@ -22,6 +23,11 @@ def estimators():
         TransferRegressor(),
         MetricMetaEstimator(Ridge()),
         MetricMetaEstimator(LogisticRegression()),
+        MetricMetaEstimator(LogisticRegression(), transfer="instance"),
+        PerTaskModel(Ridge()),
+        PerTaskModel(LogisticRegression()),
+        PooledModel(Ridge(), task_intercept=True),
+        PooledModel(LogisticRegression(), task_intercept=True),
     ]
 
 

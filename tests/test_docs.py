@@ -27,6 +27,7 @@ PUBLIC_MODULES = [
     "sk_metameta.task_features",
     "sk_metameta.transfer",
     "sk_metameta.datasets",
+    "sk_metameta.model_selection",
     "sk_metameta.plugins",
     "sk_metameta.hookspecs",
     "sk_metameta.testing",

@@ -364,7 +364,7 @@ def test_landmarks_errors():
     with pytest.raises(
         ValueError,
         match=r"every task needs at least 2 rows for task features 'landmarks'; "
-        r"task .*10.* \(1 rows\) has fewer",
+        r"task .*10.* \(1 row\) has fewer",
     ):
         LandmarkFeatures().fit_transform(X, y, tasks=tasks)
     X, y, tasks = make_tasks([3, 4], seed=7)
