@@ -338,9 +338,10 @@ class MetricMetaEstimator(BaseEstimator):
           (``n_folds`` folds, held out in turn) plus its sources' rows predict
           its held-out rows, on up to 50 targets (evenly spaced in
           ``tasks_``); each target's mean squared error (the Brier score for a
-          classifier) is averaged over the targets, and the largest strength
-          within one standard error of the best is chosen (the one-standard-error
-          rule). The rule's own ``strength`` parameter is
+          classifier) is averaged over the targets, and, walking up the grid
+          from the best strength, the largest one such that it and every
+          strength between are within one standard error of the best is chosen
+          (the one-standard-error rule). The rule's own ``strength`` parameter is
           :class:`~sk_metameta.TransferRegressor`'s and is not used here;
         - ``"nothing"`` rules: unused.
     scoring : str or callable, default=None
@@ -386,8 +387,10 @@ class MetricMetaEstimator(BaseEstimator):
     strength_ : float or None
         The ``strength`` used: ``strength`` itself, or the value chosen with
         ``strength="auto"`` (for a predictions rule, the pseudo-count ``m`` of
-        the own weights ``n_rows / (n_rows + m)``); ``None`` when no task draws
-        on a source.
+        the own weights ``n_rows / (n_rows + m)``); ``None`` with a rule that
+        transfers nothing or when no task may draw on another (a single task).
+        With ``strength="auto"`` and no target that can be cross-fitted (no
+        target with sources and two rows), 1.
     own_weights_ : ndarray of shape (n_tasks,)
         Weight of each task's own model in its predictions (one except with a
         predictions rule; zero for a task without a model of its own).
@@ -810,11 +813,12 @@ class MetricMetaEstimator(BaseEstimator):
         order of the tasks), each fold of a target's rows is predicted by fits on
         its other rows plus its sources' rows weighted with each strength of
         ``_INSTANCE_STRENGTHS``. Each target's loss is the mean squared error of
-        its out-of-fold responses (the Brier score for a classifier); the chosen
-        strength is the largest whose loss, averaged over the targets, is within
-        one standard error of the smallest (the standard error of the targets'
-        paired differences to it): among strengths the data cannot tell apart,
-        the one that transfers most.
+        its out-of-fold responses (the Brier score for a classifier); walking up
+        the grid from the strength of smallest loss averaged over the targets,
+        the chosen strength is the last one before a loss more than one standard
+        error above the smallest (the standard error of the targets' paired
+        differences to it): among strengths the data cannot tell apart, the one
+        that transfers most. Without a target that has sources and two rows, 1.
         """
         index = self._index
         grid = _INSTANCE_STRENGTHS

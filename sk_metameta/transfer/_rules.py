@@ -249,10 +249,11 @@ class PriorTransfer(BaseTransferRule):
 
     Tasks usually differ more in their level than in their slopes (a random
     intercept is the first term of a multilevel model): ``intercept_ratio``
-    below 1 lets the intercept move more freely than the coefficients, and
-    ``"auto"`` chooses it, one value for all tasks, from
-    ``(0.01, 0.03, 0.1, 0.3, 1)`` by the summed criterion below (on at most
-    300 targets drawn at random with a fixed seed).
+    below 1 lets the intercept move more freely than the coefficients. With
+    ``strength="auto"``, ``intercept_ratio="auto"`` chooses it, one value for all
+    tasks, from ``(0.01, 0.03, 0.1, 0.3, 1)`` by the summed criterion below (on
+    at most 300 targets drawn at random with a fixed seed); with a fixed
+    ``strength``, or a model without intercept, ``"auto"`` means 1.
 
     With ``strength="auto"`` each target gets the strength of ``strengths`` with
     the smallest generalised cross-validation (``criterion="gcv"``, from the
@@ -286,7 +287,9 @@ class PriorTransfer(BaseTransferRule):
         Pseudo-rows of the smoothing of each target's criterion toward all
         targets' (see above); 0 uses each target's own criterion alone.
     intercept_ratio : "auto" or float >= 0, default="auto"
-        Multiplier of ``strength`` for the intercept term of the penalty.
+        Multiplier of ``strength`` for the intercept term of the penalty;
+        ``"auto"`` is chosen from data with ``strength="auto"`` and is 1
+        otherwise.
     temperature : float >= 0, default=1.0
         How much the sources' scores on the target's rows weigh in the prior's
         source weights (see above); 0 uses the similarities alone.
@@ -301,7 +304,7 @@ class PriorTransfer(BaseTransferRule):
     >>> y = X @ [1.0, -1.0] + 0.1 * rng.normal(size=60)
     >>> model = TransferRegressor(transfer=PriorTransfer(strength=5.0))
     >>> model.fit(X, y, tasks=tasks).coef_.round(1).tolist()
-    [[1.0, -1.0], [1.0, -1.0], [1.0, -1.0]]
+    [[0.9, -0.9], [1.0, -1.0], [0.9, -1.0]]
     """
 
     name: ClassVar[str] = "prior"
@@ -545,7 +548,8 @@ class SelectTransfer(BaseTransferRule):
 
     The ``n_select`` sources with the highest transferability (score of the
     source's model on the target's labelled rows; ties broken by similarity,
-    then by source number) get weight ``1 / n_select`` each, the others zero.
+    then by source number) get weight ``1 / min(n_select, n_sources)`` each,
+    the others zero.
     Without scores, the most similar sources are kept. In
     :class:`~sk_metameta.TransferRegressor` the target's own model competes too,
     scored by minus its leave-one-out mean squared error, and the target's
