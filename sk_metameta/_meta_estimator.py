@@ -41,7 +41,7 @@ from ._similarity import (
     neighbor_similarity,
     resolve_bandwidth,
 )
-from ._tasks import TaskIndex, check_tasks
+from ._tasks import TaskIndex, _plain, check_tasks
 from ._transfer_regressor import _AUTO_NEIGHBORS, TasksMissingWarning
 from .metrics.base import BaseTaskMetric
 from .task_features.base import BaseTaskFeatures
@@ -74,11 +74,24 @@ _VECTORIZED_SCORERS = {
 
 
 # -- work done per task, in joblib workers ---------------------------------------------
-def _fit_one(estimator, X, y, sample_weight):
-    """Fit one per-task clone."""
-    if sample_weight is None:
-        return estimator.fit(X, y)
-    return estimator.fit(X, y, sample_weight=sample_weight)
+def _fit_one(estimator, X, y, sample_weight, task=None):
+    """Fit one per-task clone; an error of the estimator names the task."""
+    try:
+        if sample_weight is None:
+            return estimator.fit(X, y)
+        return estimator.fit(X, y, sample_weight=sample_weight)
+    except Exception as exc:
+        if task is None:
+            raise
+        message = (
+            f"fitting {type(estimator).__name__} on task {task!r} ({X.shape[0]} "
+            f"{'row' if X.shape[0] == 1 else 'rows'}) failed: {exc}"
+        )
+        try:
+            error = type(exc)(message)
+        except Exception:  # an exception type that needs other arguments
+            raise exc from None
+        raise error from exc
 
 
 def _outputs(model, X, classes, *, labels=True, response=True):
@@ -608,7 +621,9 @@ class MetricMetaEstimator(BaseEstimator):
             y_numeric=not is_clf,
         )
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X)
+            sample_weight = _check_sample_weight(
+                sample_weight, X, ensure_non_negative=True
+            )
         classes = None
         y_codes = None
         if is_clf:
@@ -881,7 +896,10 @@ class MetricMetaEstimator(BaseEstimator):
             if sample_weight is not None:
                 w = sample_weight[rows]
                 row_w = w if row_w is None else w * row_w
-            return delayed(_fit_one)(clone(self.estimator), X[rows], y[rows], row_w)
+            task = _plain(self._index.labels[t])
+            return delayed(_fit_one)(
+                clone(self.estimator), X[rows], y[rows], row_w, task
+            )
 
         fitted = Parallel(n_jobs=self.n_jobs)(job(t) for t in todo)
         models = [None] * len(fit_sets)

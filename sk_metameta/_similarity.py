@@ -110,11 +110,16 @@ def _check_n_neighbors(n_neighbors, n_sources: int, exclude_self: bool) -> int:
     if not isinstance(n_neighbors, numbers.Integral) or n_neighbors < 1:
         raise ValueError(f"n_neighbors must be a positive int, got {n_neighbors!r}.")
     if n_neighbors > available:
-        why = " (a task is never its own source)" if exclude_self else ""
+        if exclude_self:
+            has = (
+                f"each target task has only {available} source task(s) "
+                f"({n_sources} tasks; a task is never its own source)"
+            )
+        else:
+            has = f"only {available} source task(s) are available"
         raise ValueError(
-            f"n_neighbors={n_neighbors} but only {available} source tasks are "
-            f"available{why}; use n_neighbors <= {available} or n_neighbors=None "
-            "for all of them."
+            f"n_neighbors={n_neighbors} but {has}; use n_neighbors <= "
+            f"{available}, or None to draw on every source."
         )
     return int(n_neighbors)
 

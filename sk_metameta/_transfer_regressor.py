@@ -22,6 +22,7 @@ from ._components import resolve_metric, resolve_task_features, resolve_transfer
 from ._similarity import (
     KERNELS,
     TaskNeighbors,
+    _check_n_neighbors,
     distance_to_similarity,
     find_task_neighbors,
     nearest_sources,
@@ -275,7 +276,9 @@ class TransferRegressor(RegressorMixin, BaseEstimator):
         """
         X, y = validate_data(self, X, y, y_numeric=True, multi_output=False)
         y = np.asarray(y, dtype=float)
-        sample_weight = _check_sample_weight(sample_weight, X, dtype=float)
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=float, ensure_non_negative=True
+        )
         rule = resolve_transfer_rule(self.transfer)
         if tasks is None:
             index = TaskIndex(np.array([None], dtype=object), np.zeros(X.shape[0]))
@@ -407,6 +410,8 @@ class TransferRegressor(RegressorMixin, BaseEstimator):
                 )
             empty = np.empty((1, 0))
             return TaskNeighbors(empty.astype(np.intp), empty, 1)
+        # checked now even when the search is deferred (a rule without sources)
+        _check_n_neighbors(k, T, exclude_self=True)
         if metric.space == "samples":
             D = metric.pairwise(X, index, y=y, y_other=y)
             if metric.requires_y:

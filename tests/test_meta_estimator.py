@@ -626,6 +626,27 @@ def test_n_neighbors_more_than_sources(regression):
     MetricMetaEstimator(Ridge(), n_neighbors=5).fit(X, y, tasks=tasks)
 
 
+def test_a_failing_task_fit_names_the_task(regression):
+    X, y, tasks = regression
+    label = np.unique(tasks)[2].item()
+    sample_weight = np.where(tasks == label, 0.0, 1.0)
+    with pytest.raises(
+        ValueError,
+        match=rf"fitting Ridge on task {label!r} \(\d+ rows\) failed: Sample weights",
+    ):
+        MetricMetaEstimator(Ridge(), transfer="none").fit(
+            X, y, tasks=tasks, sample_weight=sample_weight
+        )
+
+
+def test_negative_sample_weight_is_refused(regression):
+    X, y, tasks = regression
+    sample_weight = np.ones(X.shape[0])
+    sample_weight[3] = -1.0
+    with pytest.raises(ValueError, match=r"Negative values.*sample_weight"):
+        MetricMetaEstimator(Ridge()).fit(X, y, tasks=tasks, sample_weight=sample_weight)
+
+
 def test_wrong_length_tasks(regression):
     X, y, tasks = regression
     with pytest.raises(ValueError, match="tasks has 71 labels but X has 72 rows"):

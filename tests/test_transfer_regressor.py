@@ -269,7 +269,18 @@ def test_predict_without_tasks_warns_and_uses_the_pooled_model():
 @pytest.mark.parametrize(
     "params, fit_kwargs, match",
     [
-        (dict(n_neighbors=8), {}, "n_neighbors=8 but only 7 source tasks"),
+        (
+            dict(n_neighbors=8),
+            {},
+            "n_neighbors=8 but each target task has only 7 source",
+        ),
+        # checked at fit even by a rule that needs no sources until a new task
+        (
+            dict(n_neighbors=8, transfer="none"),
+            {},
+            "n_neighbors=8 but each target task has only 7 source",
+        ),
+        (dict(), {"sample_weight": -np.ones(120)}, "Negative values.*sample_weight"),
         (dict(n_neighbors=2), {"tasks": None}, "only one task"),
         (dict(transfer="nonsense"), {}, "transfer='nonsense'.*available"),
         (dict(metric="nonsense"), {}, "metric='nonsense'.*available"),
@@ -385,7 +396,9 @@ def test_many_tasks_use_a_neighbour_index(monkeypatch):
 
 def test_neighbor_similarity_errors_and_values():
     D = np.array([[0.0, 1.0, 2.0], [1.0, 0.0, 1.0], [2.0, 1.0, 0.0]])
-    with pytest.raises(ValueError, match="only 2 source tasks"):
+    with pytest.raises(
+        ValueError, match=r"each target task has only 2 source task\(s\) \(3 tasks"
+    ):
         neighbor_similarity(D, 3)
     S = neighbor_similarity(D, None, kernel="laplacian", bandwidth=1.0)
     np.testing.assert_allclose(S[0], [0.0, np.exp(-1), np.exp(-2)])
