@@ -73,6 +73,16 @@ _VECTORIZED_SCORERS = {
 }
 
 
+def _check_numeric_target(y):
+    """A regressor's y must be numbers: refuse strings with a clear message."""
+    if np.asarray(y).dtype.kind not in "biufc":
+        first = np.ravel(y)[0]
+        raise ValueError(
+            f"y must be numeric for a regressor; got {np.asarray(y).dtype} values "
+            f"such as {_plain(first)!r}. Use a classifier for class labels."
+        )
+
+
 # -- work done per task, in joblib workers ---------------------------------------------
 def _fit_one(estimator, X, y, sample_weight, task=None):
     """Fit one per-task clone; an error of the estimator names the task."""
@@ -627,9 +637,18 @@ class MetricMetaEstimator(BaseEstimator):
         classes = None
         y_codes = None
         if is_clf:
-            check_classification_targets(y)
-            classes, y_codes = np.unique(y, return_inverse=True)
+            try:
+                check_classification_targets(y)
+                classes, y_codes = np.unique(y, return_inverse=True)
+            except TypeError:  # labels that cannot be ordered, such as 'a' and 1
+                kinds = sorted({type(v).__name__ for v in np.ravel(y)})
+                raise ValueError(
+                    f"y mixes class labels of types {', '.join(kinds)}, which cannot "
+                    "be sorted; give labels that are all strings or all numbers."
+                ) from None
             self.classes_ = classes
+        else:
+            _check_numeric_target(y)
         self._y_ndim = y.ndim
         self._n_outputs = 1 if y.ndim == 1 or is_clf else y.shape[1]
 

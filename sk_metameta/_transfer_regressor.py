@@ -275,6 +275,11 @@ class TransferRegressor(RegressorMixin, BaseEstimator):
             Fitted estimator.
         """
         X, y = validate_data(self, X, y, y_numeric=True, multi_output=False)
+        if np.asarray(y).dtype.kind not in "biufc":
+            raise ValueError(
+                f"y must be numeric; got {np.asarray(y).dtype} values such as "
+                f"{np.ravel(y)[0].item()!r}. TransferRegressor is a regressor."
+            )
         y = np.asarray(y, dtype=float)
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=float, ensure_non_negative=True

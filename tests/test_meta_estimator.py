@@ -639,6 +639,15 @@ def test_a_failing_task_fit_names_the_task(regression):
         )
 
 
+def test_string_targets_of_a_regressor_and_mixed_class_labels(regression):
+    X, _, tasks = regression
+    with pytest.raises(ValueError, match=r"y must be numeric for a regressor.*'x'"):
+        MetricMetaEstimator(Ridge()).fit(X, np.array(["x"] * X.shape[0]), tasks=tasks)
+    mixed = np.array(["a", 1] * (X.shape[0] // 2), dtype=object)
+    with pytest.raises(ValueError, match="mixes class labels of types int, str"):
+        MetricMetaEstimator(LogisticRegression()).fit(X, mixed, tasks=tasks)
+
+
 def test_negative_sample_weight_is_refused(regression):
     X, y, tasks = regression
     sample_weight = np.ones(X.shape[0])

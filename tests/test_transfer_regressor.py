@@ -299,6 +299,8 @@ def test_bad_data_errors():
     y_nan[3] = np.nan
     with pytest.raises(ValueError, match="NaN"):
         TransferRegressor().fit(X, y_nan, tasks=tasks)
+    with pytest.raises(ValueError, match=r"y must be numeric.*'x'"):
+        TransferRegressor().fit(X, np.array(["x"] * X.shape[0]), tasks=tasks)
     with pytest.raises(ValueError, match="tasks has 119 labels but X has 120 rows"):
         TransferRegressor().fit(X, y, tasks=tasks[1:])
     model = TransferRegressor().fit(X, y, tasks=tasks)
