@@ -17,7 +17,7 @@ _LAZY = {
     "TaskIndex": "._tasks",
     "check_tasks": "._tasks",
     "TransferRegressor": "._transfer_regressor",
-    "TasksMissingWarning": "._transfer_regressor",
+    "TasksMissingWarning": ".exceptions",
     "MetricMetaEstimator": "._meta_estimator",
     "make_task_scorer": "._scoring",
     "get_task_scorer": "._scoring",

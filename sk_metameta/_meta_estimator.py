@@ -42,7 +42,8 @@ from ._similarity import (
     resolve_bandwidth,
 )
 from ._tasks import TaskIndex, _plain, check_tasks
-from ._transfer_regressor import _AUTO_NEIGHBORS, TasksMissingWarning
+from ._transfer_regressor import _AUTO_NEIGHBORS
+from .exceptions import TasksMissingWarning
 from .metrics.base import BaseTaskMetric
 from .task_features.base import BaseTaskFeatures
 from .transfer.base import BaseTransferRule

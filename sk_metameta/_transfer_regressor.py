@@ -30,21 +30,18 @@ from ._similarity import (
 )
 from ._tasks import TaskIndex, check_tasks
 from ._threads import with_one_blas_thread
+from .exceptions import TasksMissingWarning
 from .metrics.base import BaseTaskMetric
 from .task_features.base import BaseTaskFeatures
 from .transfer._linear import LinearTransferProblem, RowData, TaskStats
 from .transfer.base import BaseTransferRule
 
-__all__ = ["TasksMissingWarning", "TransferRegressor"]
+__all__ = ["TransferRegressor"]
 
 # With n_neighbors="auto", every other task is a source up to this many tasks.
 _AUTO_NEIGHBORS = 50
 # Largest number of tasks for which n_neighbors=None (every pair) is accepted.
 _MAX_DENSE_TASKS = 20_000
-
-
-class TasksMissingWarning(UserWarning):
-    """``predict`` or ``score`` got ``tasks=None`` after a fit on several tasks."""
 
 
 def _label(value):

@@ -25,14 +25,13 @@ from typing import Any, ClassVar
 import pluggy
 
 from . import hookspecs
+from .exceptions import PluginError, PluginLoadWarning
 from .hookspecs import PROJECT_NAME, hookimpl
 
 __all__ = [
     "BLOCK_ENV_VAR",
     "KINDS",
     "MetricRecord",
-    "PluginError",
-    "PluginLoadWarning",
     "RegisteredComponent",
     "Registry",
     "TaskFeatureRecord",
@@ -53,14 +52,6 @@ KINDS = {
     "task_features": "sk_metameta_register_task_features",
     "transfer_rule": "sk_metameta_register_transfer_rules",
 }
-
-
-class PluginError(RuntimeError):
-    """A plugin breaks the registry contract (for example, a duplicate name)."""
-
-
-class PluginLoadWarning(UserWarning):
-    """A plugin failed to load or to register; it is skipped and the host goes on."""
 
 
 def normalize_name(name: str) -> str:

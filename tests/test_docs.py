@@ -29,6 +29,7 @@ PUBLIC_MODULES = [
     "sk_metameta.datasets",
     "sk_metameta.model_selection",
     "sk_metameta.plugins",
+    "sk_metameta.exceptions",
     "sk_metameta.hookspecs",
     "sk_metameta.testing",
 ]

@@ -13,9 +13,8 @@ from sklearn.linear_model import Ridge
 from sklearn.model_selection import GridSearchCV, GroupKFold
 from sklearn.utils.estimator_checks import check_estimator
 
-from sk_metameta import TransferRegressor, get_task_scorer
+from sk_metameta import TasksMissingWarning, TransferRegressor, get_task_scorer
 from sk_metameta._similarity import find_task_neighbors, neighbor_similarity
-from sk_metameta._transfer_regressor import TasksMissingWarning
 from sk_metameta.task_features import MomentFeatures
 from sk_metameta.transfer import AdditiveTransfer, PriorTransfer
 
