@@ -35,16 +35,16 @@ from ._compat import (
     _fit_context,
 )
 from ._components import resolve_metric, resolve_task_features, resolve_transfer_rule
-from ._similarity import (
+from ._tasks import TaskIndex, _plain, check_tasks
+from ._transfer_regressor import _AUTO_NEIGHBORS
+from .exceptions import TasksMissingWarning
+from .metrics.base import BaseTaskMetric
+from .neighbors import (
     KERNELS,
     nearest_sources,
     neighbor_similarity,
     resolve_bandwidth,
 )
-from ._tasks import TaskIndex, _plain, check_tasks
-from ._transfer_regressor import _AUTO_NEIGHBORS
-from .exceptions import TasksMissingWarning
-from .metrics.base import BaseTaskMetric
 from .task_features.base import BaseTaskFeatures
 from .transfer.base import BaseTransferRule
 

@@ -19,7 +19,11 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._compat import Interval, StrOptions, _check_sample_weight, _fit_context
 from ._components import resolve_metric, resolve_task_features, resolve_transfer_rule
-from ._similarity import (
+from ._tasks import TaskIndex, check_tasks
+from ._threads import with_one_blas_thread
+from .exceptions import TasksMissingWarning
+from .metrics.base import BaseTaskMetric
+from .neighbors import (
     KERNELS,
     TaskNeighbors,
     _check_n_neighbors,
@@ -28,10 +32,6 @@ from ._similarity import (
     nearest_sources,
     resolve_bandwidth,
 )
-from ._tasks import TaskIndex, check_tasks
-from ._threads import with_one_blas_thread
-from .exceptions import TasksMissingWarning
-from .metrics.base import BaseTaskMetric
 from .task_features.base import BaseTaskFeatures
 from .transfer._linear import LinearTransferProblem, RowData, TaskStats
 from .transfer.base import BaseTransferRule
@@ -176,7 +176,7 @@ class TransferRegressor(RegressorMixin, BaseEstimator):
     without an ``n_tasks x n_tasks`` matrix: a scikit-learn tree index for task
     features of at most 8 columns, and from 20,000 tasks with more columns an
     approximate search (random-projection forest, refined by neighbours of
-    neighbours; see :func:`sk_metameta._similarity.find_task_neighbors`), whose
+    neighbours; see :func:`sk_metameta.neighbors.find_task_neighbors`), whose
     neighbours are nearly but not always exactly the nearest. The cost of a fit
     is linear in the rows, plus the neighbour search, plus a few batched
     ``(q, q)`` solves and eigendecompositions per task (``q`` the number of

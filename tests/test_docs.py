@@ -30,6 +30,7 @@ PUBLIC_MODULES = [
     "sk_metameta.model_selection",
     "sk_metameta.plugins",
     "sk_metameta.exceptions",
+    "sk_metameta.neighbors",
     "sk_metameta.hookspecs",
     "sk_metameta.testing",
 ]

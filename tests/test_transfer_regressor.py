@@ -14,7 +14,7 @@ from sklearn.model_selection import GridSearchCV, GroupKFold
 from sklearn.utils.estimator_checks import check_estimator
 
 from sk_metameta import TasksMissingWarning, TransferRegressor, get_task_scorer
-from sk_metameta._similarity import find_task_neighbors, neighbor_similarity
+from sk_metameta.neighbors import find_task_neighbors, neighbor_similarity
 from sk_metameta.task_features import MomentFeatures
 from sk_metameta.transfer import AdditiveTransfer, PriorTransfer
 
@@ -381,7 +381,7 @@ def test_approximate_search_finds_nearly_the_nearest():
 
 
 def test_many_tasks_use_a_neighbour_index(monkeypatch):
-    import sk_metameta._similarity as sim
+    import sk_metameta.neighbors as sim
 
     monkeypatch.setattr(sim, "_APPROX_MIN_SOURCES", 50)
     calls = []
