@@ -12,13 +12,13 @@ __version__ = "0.1.0"
 # Public names, imported on first use (PEP 562) to keep ``import sk_metameta``
 # light: the command line and plugin discovery need none of the estimators.
 _LAZY = {
-    "TaskDistances": "._distances",
-    "task_distances": "._distances",
+    "TaskDistances": "._task_space",
+    "task_distances": "._task_space",
     "TaskIndex": "._tasks",
     "check_tasks": "._tasks",
     "TransferRegressor": "._transfer_regressor",
     "TasksMissingWarning": ".exceptions",
-    "MetricMetaEstimator": "._meta_estimator",
+    "MetricMetaEstimator": "._meta",
     "make_task_scorer": "._scoring",
     "get_task_scorer": "._scoring",
 }

@@ -221,7 +221,7 @@ def _cmd_similarity(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> None:
     from ._components import resolve_metric, resolve_task_features
-    from ._distances import task_distances
+    from ._task_space import task_distances
 
     try:
         metric = resolve_metric(args.metric, param="--metric")

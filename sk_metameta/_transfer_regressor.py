@@ -7,48 +7,30 @@ fits (see :mod:`sk_metameta.transfer._linear`).
 
 from __future__ import annotations
 
-import warnings
-from numbers import Integral, Real
+from numbers import Real
 from typing import ClassVar
 
 import numpy as np
 from scipy import sparse
-from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._compat import Interval, StrOptions, _check_sample_weight, _fit_context
-from ._components import resolve_metric, resolve_task_features, resolve_transfer_rule
-from ._tasks import TaskIndex, check_tasks
-from ._threads import with_one_blas_thread
-from .exceptions import TasksMissingWarning
-from .metrics.base import BaseTaskMetric
-from .neighbors import (
-    KERNELS,
-    TaskNeighbors,
-    _check_n_neighbors,
-    distance_to_similarity,
-    find_task_neighbors,
-    nearest_sources,
-    resolve_bandwidth,
+from ._base import (
+    TASK_PARAMETER_CONSTRAINTS,
+    BaseTaskEstimator,
+    atomic_fit,
+    check_numeric_target,
 )
-from .task_features.base import BaseTaskFeatures
+from ._compat import Interval, _check_sample_weight, _fit_context
+from ._components import resolve_transfer_rule
+from ._threads import with_one_blas_thread
 from .transfer._linear import LinearTransferProblem, RowData, TaskStats
-from .transfer.base import BaseTransferRule
 
 __all__ = ["TransferRegressor"]
 
-# With n_neighbors="auto", every other task is a source up to this many tasks.
-_AUTO_NEIGHBORS = 50
-# Largest number of tasks for which n_neighbors=None (every pair) is accepted.
-_MAX_DENSE_TASKS = 20_000
 
-
-def _label(value):
-    return value.item() if isinstance(value, np.generic) else value
-
-
-class TransferRegressor(RegressorMixin, BaseEstimator):
+class TransferRegressor(RegressorMixin, BaseTaskEstimator):
     """Linear regression per task, with parameters transferred from similar tasks.
 
     Every task (the rows sharing a ``tasks`` label) gets its own linear model.
@@ -197,24 +179,8 @@ class TransferRegressor(RegressorMixin, BaseEstimator):
     True
     """
 
-    __metadata_request__fit: ClassVar[dict] = {"tasks": True}
-    __metadata_request__predict: ClassVar[dict] = {"tasks": True}
-    __metadata_request__score: ClassVar[dict] = {"tasks": True}
-
     _parameter_constraints: ClassVar[dict] = {
-        "transfer": [str, BaseTransferRule, type],
-        "task_features": [str, BaseTaskFeatures, type, callable],
-        "metric": [str, BaseTaskMetric, type, callable],
-        "n_neighbors": [
-            Interval(Integral, 1, None, closed="left"),
-            StrOptions({"auto"}),
-            None,
-        ],
-        "kernel": [StrOptions(set(KERNELS)), callable],
-        "bandwidth": [
-            Interval(Real, 0, None, closed="neither"),
-            StrOptions({"median", "mean"}),
-        ],
+        **TASK_PARAMETER_CONSTRAINTS,
         "alpha": [Interval(Real, 0, None, closed="left")],
         "fit_intercept": ["boolean"],
     }
@@ -251,6 +217,7 @@ class TransferRegressor(RegressorMixin, BaseEstimator):
 
     # -- fit ---------------------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=False)
+    @atomic_fit
     @with_one_blas_thread
     def fit(self, X, y, tasks=None, sample_weight=None):
         """Fit one linear model per task, transferring from similar tasks.
@@ -272,26 +239,51 @@ class TransferRegressor(RegressorMixin, BaseEstimator):
             Fitted estimator.
         """
         X, y = validate_data(self, X, y, y_numeric=True, multi_output=False)
-        if np.asarray(y).dtype.kind not in "biufc":
-            raise ValueError(
-                f"y must be numeric; got {np.asarray(y).dtype} values such as "
-                f"{np.ravel(y)[0].item()!r}. TransferRegressor is a regressor."
-            )
+        check_numeric_target(y, type(self).__name__)
         y = np.asarray(y, dtype=float)
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=float, ensure_non_negative=True
         )
         rule = resolve_transfer_rule(self.transfer)
-        if tasks is None:
-            index = TaskIndex(np.array([None], dtype=object), np.zeros(X.shape[0]))
-        else:
-            index = check_tasks(tasks, X.shape[0])
-        T = index.n_tasks
-        self._index = index
-        self.tasks_ = index.labels
+        index = self._fit_index(tasks, X.shape[0])
         self.transfer_rule_ = rule
+        stats, rows = self._sufficient_statistics(X, y, sample_weight, index)
+        # a rule that transfers nothing needs no sources: the search is deferred
+        # until a task not seen in fit is predicted
+        self._fit_task_space(X, y, index, search=rule.transfers != "nothing")
+        problem = LinearTransferProblem(
+            stats=stats,
+            source_stats=stats,
+            source_coef=None,
+            similarity=self.similarity_,
+            penalty=self._penalty,
+            scale=self._scale,
+            rows=rows,
+            fit_intercept=self.fit_intercept,
+        )
+        own = problem.own_coef()
+        problem.source_coef = own
+        self._own_coef = own
+        result = rule.fit_linear(problem)
+        coef = self._check_models(rule, result.coef, index.n_tasks)
+        self._coef = coef
+        self.coef_, self.intercept_ = self._to_original(coef)
+        pooled = problem.ridge(self._pooled_stats)
+        pc, pi = self._to_original(pooled)
+        self.pooled_coef_, self.pooled_intercept_ = pc[0], float(pi[0])
+        self.source_weights_ = sparse.csr_array(result.source_weights, dtype=float)
+        self.strength_ = (
+            None if result.strength is None else np.asarray(result.strength, float)
+        )
+        own_weight = result.info.get("own_weight")
+        self.own_weights_ = (
+            None if own_weight is None else np.asarray(own_weight, dtype=float)
+        )
+        self.transferability_ = problem._transferability
+        return self
 
-        # -- the shared frame and the per-task statistics
+    def _sufficient_statistics(self, X, y, sample_weight, index):
+        """Per-task statistics in the shared frame (and the penalty and scale)."""
         total = sample_weight.sum()
         if total <= 0:
             raise ValueError("sample_weight must have a positive sum.")
@@ -302,76 +294,36 @@ class TransferRegressor(RegressorMixin, BaseEstimator):
             self._x_mean = np.zeros(X.shape[1])
             self._y_mean = 0.0
         Z = self._design(X)
-        r = y - self._y_mean
-        rows = RowData(Z, r, sample_weight, index.codes, T)
-        stats = TaskStats.from_rows(rows, T)
-        q = Z.shape[1]
-        penalty = np.full(q, float(self.alpha))
+        rows = RowData(Z, y - self._y_mean, sample_weight, index.codes, index.n_tasks)
+        stats = TaskStats.from_rows(rows, index.n_tasks)
+        penalty = np.full(Z.shape[1], float(self.alpha))
         if self.fit_intercept:
             penalty[0] = 0.0
-        pooled_stats = TaskStats(
+        pooled = TaskStats(
             stats.G.sum(axis=0, keepdims=True),
             stats.g.sum(axis=0, keepdims=True),
             stats.h.sum(keepdims=True),
             stats.n.sum(keepdims=True),
         )
-        scale = pooled_stats.G[0] / pooled_stats.n[0]
-        self._penalty, self._scale = penalty, scale
-        self._stats = stats
+        self._penalty, self._scale = penalty, pooled.G[0] / pooled.n[0]
+        self._stats, self._pooled_stats = stats, pooled
+        return stats, rows
 
-        # -- sources
-        # a rule that transfers nothing needs no sources: the search is deferred
-        # until a task not seen in fit is predicted
-        search = rule.transfers != "nothing"
-        neighbors = self._fit_neighbors(X, y, index, search=search)
-        self.neighbors_ = neighbors.indices
-        self.neighbor_distances_ = neighbors.distances
-        searched = search or neighbors.indices.shape[1] > 0 or T == 1
-        self.bandwidth_ = (
-            resolve_bandwidth(self.bandwidth, neighbors.distances)
-            if searched or not isinstance(self.bandwidth, str)
-            else None
-        )
-        similarity = neighbors.to_sparse(
-            distance_to_similarity(
-                neighbors.distances, self.kernel, self.bandwidth_ or 1.0
-            )
-        )
-        self.similarity_ = similarity
-
-        # -- the rule
-        problem = LinearTransferProblem(
-            stats=stats,
-            source_stats=stats,
-            source_coef=None,
-            similarity=similarity,
-            penalty=penalty,
-            scale=scale,
-            rows=rows,
-            fit_intercept=self.fit_intercept,
-        )
-        own = problem.own_coef()
-        problem.source_coef = own
-        self._own_coef = own
-        result = rule.fit_linear(problem)
-        coef = np.asarray(result.coef, dtype=float)
-        if coef.shape != (T, q) or not np.isfinite(coef).all():
+    @staticmethod
+    def _check_models(rule, coef, n_targets):
+        coef = np.asarray(coef, dtype=float)
+        q = coef.shape[-1] if coef.ndim else 0
+        if coef.ndim != 2 or coef.shape[0] != n_targets:
             raise ValueError(
-                f"transfer rule {rule.name!r} returned models of shape {coef.shape} "
-                f"(expected {(T, q)}) that are not all finite."
+                f"transfer rule {rule.name!r} returned models of shape {coef.shape}; "
+                f"expected one model per target task ({n_targets}, q)."
             )
-        self._coef = coef
-        self.coef_, self.intercept_ = self._to_original(coef)
-        pooled = problem.ridge(pooled_stats)
-        pc, pi = self._to_original(pooled)
-        self.pooled_coef_, self.pooled_intercept_ = pc[0], float(pi[0])
-        self.source_weights_ = sparse.csr_array(result.source_weights, dtype=float)
-        self.strength_ = (
-            None if result.strength is None else np.asarray(result.strength, float)
-        )
-        self._own_weight = result.info.get("own_weight")
-        self._transferability = problem._transferability
-        return self
+        if not np.isfinite(coef).all():
+            raise ValueError(
+                f"transfer rule {rule.name!r} returned models of shape {(n_targets, q)}"
+                " that are not all finite."
+            )
+        return coef
 
     def _design(self, X):
         Xc = X - self._x_mean
@@ -386,78 +338,15 @@ class TransferRegressor(RegressorMixin, BaseEstimator):
             return w.copy(), self._y_mean + coef[:, 0] - w @ self._x_mean
         return coef.copy(), np.zeros(coef.shape[0])
 
-    def _n_neighbors(self, n_tasks: int):
-        if self.n_neighbors == "auto":
-            return None if n_tasks - 1 <= _AUTO_NEIGHBORS else _AUTO_NEIGHBORS
-        if self.n_neighbors is None and n_tasks > _MAX_DENSE_TASKS:
-            raise ValueError(
-                f"n_neighbors=None compares all {n_tasks} tasks pairwise (a dense "
-                f"{n_tasks} x {n_tasks} matrix); set n_neighbors (or 'auto') to use "
-                "a neighbour index."
-            )
-        return self.n_neighbors
-
-    def _fit_neighbors(self, X, y, index, *, search=True) -> TaskNeighbors:
-        T = index.n_tasks
-        metric = resolve_metric(self.metric)
-        self.metric_ = metric
-        self.task_feature_extractor_ = None
-        self.task_features_ = None
-        k = self._n_neighbors(T)
-        if T == 1:
-            if isinstance(self.n_neighbors, Integral):
-                raise ValueError(
-                    f"n_neighbors={self.n_neighbors} but there is only one task and "
-                    "so no source task; use n_neighbors=None or 'auto'."
-                )
-            empty = np.empty((1, 0))
-            return TaskNeighbors(empty.astype(np.intp), empty, 1)
-        # checked now even when the search is deferred (a rule without sources)
-        _check_n_neighbors(k, T, exclude_self=True)
-        if metric.space == "samples":
-            D = metric.pairwise(X, index, y=y, y_other=y)
-            if metric.requires_y:
-                self._X_fit = None
-            else:
-                self._X_fit = X
-            return nearest_sources(D, k, exclude_self=True)
-        extractor = resolve_task_features(self.task_features)
-        F = np.asarray(extractor.fit_transform(X, y, tasks=index), dtype=float)
-        if F.shape[0] != T or not np.isfinite(F).all():
-            raise ValueError(
-                f"task features {extractor.name!r} returned an array of shape "
-                f"{F.shape} with non-finite values or not one row per task ({T})."
-            )
-        self.task_feature_extractor_ = extractor
-        self.task_features_ = F
-        if not search:
-            empty = np.empty((T, 0))
-            return TaskNeighbors(empty.astype(np.intp), empty, T)
-        return find_task_neighbors(F, metric=metric, n_neighbors=k, exclude_self=True)
-
-    def _zero_shot_bandwidth(self) -> float:
-        """Kernel bandwidth for new tasks (searched now if fit deferred it)."""
-        if self.bandwidth_ is not None:
-            return self.bandwidth_
-        neighbors = find_task_neighbors(
-            self.task_features_,
-            metric=self.metric_,
-            n_neighbors=self._n_neighbors(self.tasks_.shape[0]),
-            exclude_self=True,
-        )
-        return resolve_bandwidth(self.bandwidth, neighbors.distances)
-
     # -- predict -----------------------------------------------------------------------
-    def _models_for(self, X, index: TaskIndex):
+    def _models_for(self, X, index, codes):
         """Model (in the shared frame) of each task of ``index``."""
-        T = self.tasks_.shape[0]
-        if T == 1 and self.tasks_[0] is None:
+        if self._single_task:
             return np.repeat(self._coef, index.n_tasks, axis=0)
-        codes = self._index.encode(index.labels)
         coef = np.empty((index.n_tasks, self._coef.shape[1]))
         seen = codes >= 0
         coef[seen] = self._coef[codes[seen]]
-        if not seen.all() and T == 1:
+        if not seen.all() and self.tasks_.shape[0] == 1:
             coef[~seen] = self._coef[0]  # a single fitted task is the only source
         elif not seen.all():
             coef[~seen] = self._zero_shot(X, index, np.flatnonzero(~seen))
@@ -465,43 +354,7 @@ class TransferRegressor(RegressorMixin, BaseEstimator):
 
     def _zero_shot(self, X, index, unseen):
         """Models of the tasks ``unseen`` (numbers in ``index``), from their X."""
-        rows = np.concatenate([index.rows(u) for u in unseen])
-        new_index = check_tasks(index.codes[rows], rows.shape[0])
-        names = [_label(v) for v in index.labels[unseen][:5]]
-        T = self.tasks_.shape[0]
-        k = self._n_neighbors(T)
-        k = None if k is None else min(k, T)
-        if self.task_feature_extractor_ is not None:
-            extractor = self.task_feature_extractor_
-            if extractor.requires_y:
-                raise ValueError(
-                    f"task(s) {names} were not seen in fit, and the task features "
-                    f"{extractor.name!r} need y to describe a task; use an X-only "
-                    "extractor (such as 'moments') to predict for new tasks "
-                    "zero-shot."
-                )
-            F_new = extractor.transform(X[rows], tasks=new_index)
-            neighbors = find_task_neighbors(
-                F_new,
-                self.task_features_,
-                metric=self.metric_,
-                n_neighbors=k,
-                exclude_self=False,
-            )
-        else:
-            if self.metric_.requires_y or getattr(self, "_X_fit", None) is None:
-                raise ValueError(
-                    f"task(s) {names} were not seen in fit, and the metric "
-                    f"{self.metric_.name!r} needs y to compare tasks; use a metric "
-                    "on X-only task features to predict for new tasks zero-shot."
-                )
-            D = self.metric_.pairwise(X[rows], new_index, self._X_fit, self._index)
-            neighbors = nearest_sources(D, k, exclude_self=False)
-        S = neighbors.to_sparse(
-            distance_to_similarity(
-                neighbors.distances, self.kernel, self._zero_shot_bandwidth()
-            )
-        )
+        S, neighbors = self._locate(X, index, unseen)
         n_new, q = neighbors.indices.shape[0], self._coef.shape[1]
         empty = TaskStats(
             np.zeros((n_new, q, q)),
@@ -519,14 +372,8 @@ class TransferRegressor(RegressorMixin, BaseEstimator):
             rows=None,
             fit_intercept=self.fit_intercept,
         )
-        coef = np.asarray(self.transfer_rule_.zero_shot_linear(problem).coef, float)
-        if coef.shape != (n_new, q) or not np.isfinite(coef).all():
-            raise ValueError(
-                f"transfer rule {self.transfer_rule_.name!r} returned zero-shot "
-                f"models of shape {coef.shape} (expected {(n_new, q)}) that are "
-                "not all finite."
-            )
-        return coef
+        rule = self.transfer_rule_
+        return self._check_models(rule, rule.zero_shot_linear(problem).coef, n_new)
 
     @with_one_blas_thread
     def predict(self, X, tasks=None):
@@ -538,8 +385,8 @@ class TransferRegressor(RegressorMixin, BaseEstimator):
             Rows to predict.
         tasks : array-like of shape (n_samples,), default=None
             Task label of each row. ``None`` after a fit on several tasks warns
-            (:class:`TasksMissingWarning`) and predicts with the pooled model
-            (``pooled_coef_``, ``pooled_intercept_``).
+            (:class:`~sk_metameta.TasksMissingWarning`) and predicts with the
+            pooled model (``pooled_coef_``, ``pooled_intercept_``).
 
         Returns
         -------
@@ -548,20 +395,14 @@ class TransferRegressor(RegressorMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = validate_data(self, X, reset=False)
-        if self.tasks_.shape[0] == 1 and self.tasks_[0] is None:
+        if self._single_task and tasks is None:
             return X @ self.coef_[0] + self.intercept_[0]
-        if tasks is None:
-            warnings.warn(
-                f"{type(self).__name__} was fitted on {self.tasks_.shape[0]} tasks "
-                "but got tasks=None; predicting with the pooled model of all tasks. "
-                "Pass tasks=... (with metadata routing in GridSearchCV, Pipeline "
-                "and cross_validate, and a scorer from get_task_scorer).",
-                TasksMissingWarning,
-                stacklevel=2,
-            )
+        index, codes = self._predict_index(
+            X, tasks, fallback="predicting with the pooled model of all tasks"
+        )
+        if index is None:
             return X @ self.pooled_coef_ + self.pooled_intercept_
-        index = check_tasks(tasks, X.shape[0])
-        coef = self._models_for(X, index)
+        coef = self._models_for(X, index, codes)
         Z = self._design(X)
         return self._y_mean + np.einsum("ij,ij->i", Z, coef[index.codes])
 
@@ -587,81 +428,3 @@ class TransferRegressor(RegressorMixin, BaseEstimator):
         return float(
             r2_score(y, self.predict(X, tasks=tasks), sample_weight=sample_weight)
         )
-
-    # -- explanation -------------------------------------------------------------------
-    def explain(self, task) -> dict:
-        """Which sources a fitted task's model drew on, with what weight.
-
-        Parameters
-        ----------
-        task : hashable
-            Label of a task seen in fit.
-
-        Returns
-        -------
-        explanation : dict
-            ``task``, ``n_rows``, ``transfer`` (the rule's name), ``strength``
-            (the task's transfer strength, or None), ``own_weight`` (weight of the
-            task's own model, for the ensemble and select rules, else None) and
-            ``sources``: one dict per source with a positive weight, heaviest
-            first, with its ``task``, ``weight`` (in ``source_weights_``),
-            ``similarity`` and ``distance``.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from sk_metameta import TransferRegressor
-        >>> X = np.array([[0.0], [1.0], [0.1], [1.1], [5.0], [6.0]])
-        >>> y = np.array([0.0, 1.0, 0.1, 1.1, 5.0, 6.0])
-        >>> model = TransferRegressor(n_neighbors=1)
-        >>> model = model.fit(X, y, tasks=["a", "a", "b", "b", "c", "c"])
-        >>> [(s["task"], s["weight"]) for s in model.explain("a")["sources"]]
-        [('b', 1.0)]
-        """
-        check_is_fitted(self)
-        if self.tasks_[0] is None:
-            t = 0 if task is None else -1
-        else:
-            try:
-                t = int(self._index.encode([task])[0])
-            except ValueError:
-                t = -1
-        if t < 0:
-            raise ValueError(
-                f"task {task!r} was not seen in fit; known tasks: "
-                f"{[_label(v) for v in self.tasks_[:10]]}"
-                f"{' ...' if self.tasks_.shape[0] > 10 else ''}."
-            )
-        W = self.source_weights_
-        start, stop = W.indptr[t], W.indptr[t + 1]
-        cols, weights = W.indices[start:stop], W.data[start:stop]
-        order = np.lexsort((cols, -weights))
-        nb = self.neighbors_[t]
-        sources = []
-        for j in order:
-            s, w = int(cols[j]), float(weights[j])
-            if w <= 0:
-                continue
-            pos = np.flatnonzero(nb == s)
-            sources.append(
-                {
-                    "task": _label(self.tasks_[s]),
-                    "weight": w,
-                    "similarity": float(self.similarity_[t, s]),
-                    "distance": (
-                        float(self.neighbor_distances_[t, pos[0]])
-                        if pos.size
-                        else float("nan")
-                    ),
-                }
-            )
-        return {
-            "task": _label(self.tasks_[t]),
-            "n_rows": int(self._index.counts[t]),
-            "transfer": self.transfer_rule_.name,
-            "strength": None if self.strength_ is None else float(self.strength_[t]),
-            "own_weight": (
-                None if self._own_weight is None else float(self._own_weight[t])
-            ),
-            "sources": sources,
-        }

@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 from joblib import parallel_config
 from numpy.testing import assert_allclose, assert_array_equal
+from scipy import sparse
 from sklearn.base import is_classifier, is_regressor
 from sklearn.cluster import KMeans
 from sklearn.linear_model import LogisticRegression, Ridge
@@ -15,11 +16,27 @@ from sklearn.svm import LinearSVC
 from sklearn.utils import get_tags
 from sklearn.utils._param_validation import InvalidParameterError
 
-from sk_metameta import MetricMetaEstimator
+from sk_metameta import MetricMetaEstimator, task_distances
 from sk_metameta.datasets import make_related_tasks
 from sk_metameta.metrics.base import SampleMetric
 from sk_metameta.task_features import CallableTaskFeatures
 from sk_metameta.transfer.base import BaseTransferRule
+
+
+def dense(matrix):
+    """A (task x task) attribute or rule input as a dense array (NaN kept)."""
+    if matrix is None or not sparse.issparse(matrix):
+        return matrix if matrix is None else np.asarray(matrix, dtype=float)
+    return matrix.toarray()
+
+
+def stored(matrix):
+    """Dense copy of a sparse matrix with NaN where no entry is stored."""
+    M = sparse.csr_array(matrix)
+    out = np.full(M.shape, np.nan)
+    rows = np.repeat(np.arange(M.shape[0]), np.diff(M.indptr))
+    out[rows, M.indices] = M.data
+    return out
 
 
 # -- test-local transfer rules (the estimator only relies on the rule contract) --------
@@ -30,7 +47,7 @@ class UniformPredictions(BaseTransferRule):
     transfers: ClassVar[str] = "predictions"
 
     def source_weights(self, similarity, transferability=None):
-        return (np.asarray(similarity) > 0).astype(float)
+        return dense(similarity) > 0
 
 
 class UniformInstances(UniformPredictions):
@@ -47,7 +64,7 @@ class NegativeRule(UniformPredictions):
     name: ClassVar[str] = "negative"
 
     def source_weights(self, similarity, transferability=None):
-        return -np.ones_like(np.asarray(similarity, dtype=float))
+        return -np.ones(similarity.shape)
 
 
 class RecordingRule(UniformPredictions):
@@ -57,7 +74,7 @@ class RecordingRule(UniformPredictions):
     seen: ClassVar[list] = []
 
     def source_weights(self, similarity, transferability=None):
-        type(self).seen.append((np.array(similarity), transferability))
+        type(self).seen.append((dense(similarity), dense(transferability)))
         return super().source_weights(similarity, transferability)
 
 
@@ -147,12 +164,13 @@ def test_float_strength_sets_own_weights_and_zero_means_no_transfer(regression):
     # with transfer, a prediction is the own model's mixed with the sources'
     t = 2
     rows = tasks == t
-    sources = np.flatnonzero(model.source_weights_[t])
+    W = dense(model.source_weights_)
+    sources = np.flatnonzero(W[t])
     expected = model.own_weights_[t] * model.estimators_[t].predict(X[rows])
     for s in sources:
         expected += (
             (1 - model.own_weights_[t])
-            * model.source_weights_[t, s]
+            * W[t, s]
             * model.estimators_[s].predict(X[rows])
         )
     assert_allclose(model.predict(X[rows], tasks=tasks[rows]), expected)
@@ -162,17 +180,17 @@ def test_source_weights_are_normalised_and_kept_to_neighbours(regression):
     X, y, tasks = regression
     model = MetricMetaEstimator(Ridge(), transfer=UniformPredictions(), n_neighbors=2)
     model.fit(X, y, tasks=tasks)
-    W = model.source_weights_
+    W = dense(model.source_weights_)
     assert_allclose(W.sum(axis=1), 1.0)
     assert ((W > 0).sum(axis=1) <= 2).all()
     assert_array_equal(np.diag(W), 0.0)
-    assert_array_equal(np.diag(model.similarity_), 0.0)
+    assert_array_equal(np.diag(dense(model.similarity_)), 0.0)
     # each target draws on its two nearest tasks
-    D = model.task_distances_ + np.diag(np.full(6, np.inf))
+    D = task_distances(X, tasks=tasks).distances + np.diag(np.full(6, np.inf))
     nearest = np.sort(np.argsort(D, axis=1, kind="stable")[:, :2], axis=1)
     assert_array_equal(np.sort(np.argsort(-W, axis=1)[:, :2], axis=1), nearest)
     # transferability is measured on neighbours only
-    assert_array_equal(np.isfinite(model.transferability_), W > 0)
+    assert_array_equal(np.isfinite(stored(model.transferability_)), W > 0)
 
 
 def test_instance_rule_adds_weighted_source_rows():
@@ -206,7 +224,9 @@ def test_instance_auto_strength_follows_how_related_the_tasks_are():
     for shared in (True, False):
         X, y, tasks = _shared_or_own_tasks(shared)
         model = MetricMetaEstimator(Ridge(alpha=1e-3), transfer="instance")
-        strengths[shared] = model.fit(X, y, tasks=tasks).strength_
+        strength = model.fit(X, y, tasks=tasks).strength_
+        assert_array_equal(strength, strength[0])  # one value for all tasks
+        strengths[shared] = strength[0]
         assert strengths[shared] in grid
     # one function for all tasks: the sources' rows are as good as the target's
     assert strengths[True] >= 0.1, strengths
@@ -217,9 +237,10 @@ def test_instance_auto_strength_follows_how_related_the_tasks_are():
 def test_instance_auto_strength_is_the_fixed_strength_it_chose():
     X, y, tasks = _shared_or_own_tasks(True, seed=1)
     auto = MetricMetaEstimator(Ridge(), transfer="instance").fit(X, y, tasks=tasks)
-    fixed = MetricMetaEstimator(Ridge(), transfer="instance", strength=auto.strength_)
+    chosen = auto.strength_[0]
+    fixed = MetricMetaEstimator(Ridge(), transfer="instance", strength=chosen)
     fixed.fit(X, y, tasks=tasks)
-    assert fixed.strength_ == auto.strength_
+    assert_array_equal(fixed.strength_, auto.strength_)
     assert_allclose(fixed.predict(X, tasks=tasks), auto.predict(X, tasks=tasks))
 
 
@@ -243,7 +264,7 @@ def test_strength_attribute_of_each_kind_of_rule(regression):
     none = MetricMetaEstimator(Ridge(), transfer="none").fit(X, y, tasks=tasks)
     assert none.strength_ is None
     fixed = MetricMetaEstimator(Ridge(), transfer="ensemble", strength=3.0)
-    assert fixed.fit(X, y, tasks=tasks).strength_ == 3.0
+    assert_array_equal(fixed.fit(X, y, tasks=tasks).strength_, 3.0)
     auto = MetricMetaEstimator(Ridge(), transfer="ensemble").fit(X, y, tasks=tasks)
     n = np.bincount(np.unique(tasks, return_inverse=True)[1])
     assert_allclose(auto.own_weights_, n / (n + auto.strength_))
@@ -293,7 +314,7 @@ class NoSourceForThree(UniformPredictions):
     name: ClassVar[str] = "no_source_for_three"
 
     def source_weights(self, similarity, transferability=None):
-        W = (np.asarray(similarity) > 0).astype(float)
+        W = (dense(similarity) > 0).astype(float)
         W[3] = 0.0
         return W
 
@@ -319,7 +340,7 @@ def test_one_class_task_is_a_clear_error():
     model = MetricMetaEstimator(LogisticRegression(), transfer=UniformInstances())
     model.fit(X, y, tasks=tasks)
     assert model.estimators_[3].classes_.tolist() == ["down", "up"]
-    assert np.isnan(model.transferability_[:, 3]).all()  # no model of 3 alone
+    assert np.isnan(stored(model.transferability_)[:, 3]).all()  # no model of 3 alone
 
 
 @pytest.mark.parametrize("transfer", ["ensemble", "select"])
@@ -342,11 +363,11 @@ def test_one_class_task_predicts_from_its_sources(transfer, scoring):
     assert model.explain(3)["own_weight"] == 0.0
     assert model.classes_.tolist() == ["down", "up"]
     # no source draws on task 3, which has no model; task 3's sources are scored
-    assert_array_equal(model.source_weights_[:, 3], 0.0)
-    assert np.isnan(model.transferability_[:, 3]).all()
-    sources = np.flatnonzero(model.source_weights_[3])
+    assert_array_equal(dense(model.source_weights_)[:, 3], 0.0)
+    assert np.isnan(stored(model.transferability_)[:, 3]).all()
+    sources = np.flatnonzero(dense(model.source_weights_)[3])
     assert sources.size >= 2
-    assert_allclose(model.source_weights_[3].sum(), 1.0)
+    assert_allclose(dense(model.source_weights_)[3].sum(), 1.0)
     for s in range(6):
         if s == 3:
             continue
@@ -355,11 +376,12 @@ def test_one_class_task_predicts_from_its_sources(transfer, scoring):
             expected = np.mean(model.estimators_[s].predict(X[three]) == "up")
         else:
             expected = -log_loss(y[three], p, labels=model.classes_)
-        assert_allclose(model.transferability_[3, s], expected)
+        assert_allclose(stored(model.transferability_)[3, s], expected)
     # task 3's probabilities are its sources' weighted ensemble, aligned to classes_
     proba = model.predict_proba(X[three], tasks=tasks[three])
     expected = sum(
-        model.source_weights_[3, s] * model.estimators_[s].predict_proba(X[three])
+        dense(model.source_weights_)[3, s]
+        * model.estimators_[s].predict_proba(X[three])
         for s in sources
     )
     assert all(
@@ -393,7 +415,7 @@ def test_classifier_without_predict_proba_votes():
     votes = np.zeros((X.shape[0], 2))
     for t in range(5):
         rows = tasks == t
-        for m, weight in enumerate(model.source_weights_[t] * (1 - 24 / 25)):
+        for m, weight in enumerate(dense(model.source_weights_)[t] * (1 - 24 / 25)):
             if weight:
                 hit = model.estimators_[m].predict(X[rows]) == "up"
                 votes[rows, hit.astype(int)] += weight
@@ -429,10 +451,10 @@ def test_transferability_regression_matches_sklearn_scorers(regression, scoring)
                 if sample_weight is not None:
                     kwargs["sample_weight"] = sample_weight[rows]
                 if t == s:
-                    assert np.isnan(model.transferability_[t, s])
+                    assert np.isnan(stored(model.transferability_)[t, s])
                     continue
                 expected = scorer(model.estimators_[s], X[rows], y[rows], **kwargs)
-                assert model.transferability_[t, s] == pytest.approx(expected)
+                assert stored(model.transferability_)[t, s] == pytest.approx(expected)
 
 
 @pytest.mark.parametrize("scoring", ["accuracy", "neg_log_loss", "f1_macro"])
@@ -447,7 +469,7 @@ def test_transferability_classification_matches_sklearn_scorers(scoring):
     for t, s in zip(*np.nonzero(off_diagonal), strict=True):
         rows = tasks == t
         expected[t, s] = scorer(model.estimators_[s], X[rows], y[rows])
-    assert_allclose(model.transferability_, expected)
+    assert_allclose(stored(model.transferability_), expected)
 
 
 def test_transferability_callable_scorer_and_log_loss_on_one_class_target():
@@ -466,7 +488,7 @@ def test_transferability_callable_scorer_and_log_loss_on_one_class_target():
         LogisticRegression(), transfer=UniformPredictions()
     ).fit(X, y, tasks=tasks)
     assert len(calls) == 20 and set(calls) == {(1, 3)}
-    assert_allclose(model.transferability_, accuracy.transferability_)
+    assert_allclose(stored(model.transferability_), stored(accuracy.transferability_))
 
     # log loss is defined on the global classes even when a target has one class
     y = y.copy()
@@ -477,7 +499,7 @@ def test_transferability_callable_scorer_and_log_loss_on_one_class_target():
     rows = tasks == 4
     source = LogisticRegression().fit(X[tasks == 0], y[tasks == 0])
     expected = -log_loss(y[rows], source.predict_proba(X[rows]), labels=["down", "up"])
-    assert model.transferability_[4, 0] == pytest.approx(expected)
+    assert stored(model.transferability_)[4, 0] == pytest.approx(expected)
 
 
 def test_rule_receives_finite_transferability():
@@ -489,9 +511,9 @@ def test_rule_receives_finite_transferability():
     )
     similarity, transferability = RecordingRule.seen[-1]
     assert np.isfinite(transferability).all()
-    assert np.isnan(model.transferability_[0]).all()
-    assert np.isfinite(model.transferability_[1, [0, 2, 3, 4]]).all()
-    assert_allclose(similarity, model.similarity_)
+    assert np.isnan(stored(model.transferability_)[0]).all()
+    assert np.isfinite(stored(model.transferability_)[1, [0, 2, 3, 4]]).all()
+    assert_allclose(similarity, dense(model.similarity_))
 
 
 # -- unseen tasks and tasks=None -------------------------------------------------------
@@ -545,7 +567,7 @@ def test_unseen_task_with_a_sample_metric_matches_feature_version(regression):
     samples.fit(X, y, tasks=tasks)
     features.fit(X, y, tasks=tasks)
     assert samples.task_features_ is None
-    assert_allclose(samples.task_distances_, features.task_distances_)
+    assert_allclose(dense(samples.task_distances_), dense(features.task_distances_))
     X_new = X[:12] * 0.5 + 1.0
     assert_allclose(
         samples.predict(X_new, tasks=[50] * 12),
@@ -588,7 +610,7 @@ def test_tasks_none_behaves_like_the_base_estimator(regression):
     assert_allclose(model.predict_proba(Xc), base.predict_proba(Xc))
     assert_array_equal(model.predict(Xc), base.predict(Xc))
     assert model.score(Xc, yc) == base.score(Xc, yc)
-    assert model.explain(None)["sources"] == []
+    assert model.explain(None)["sources"] == ()
 
 
 # -- input checks ----------------------------------------------------------------------
@@ -720,7 +742,7 @@ def test_multioutput_regression(regression):
         X, Y, tasks=tasks
     )
     assert model.predict(X, tasks=tasks).shape == (72, 2)
-    assert np.isfinite(model.transferability_[~np.eye(6, dtype=bool)]).all()
+    assert np.isfinite(stored(model.transferability_)[~np.eye(6, dtype=bool)]).all()
 
 
 def test_sample_weight_reaches_the_per_task_fits(regression):
@@ -760,9 +782,9 @@ def test_n_jobs_gives_the_same_model(regression, transfer):
         threads = MetricMetaEstimator(Ridge(), transfer=transfer).fit(X, y, tasks=tasks)
     for other in (two, threads):
         assert_allclose(other.predict(X, tasks=tasks), one.predict(X, tasks=tasks))
-        assert_allclose(other.source_weights_, one.source_weights_)
+        assert_allclose(dense(other.source_weights_), dense(one.source_weights_))
         assert_allclose(other.own_weights_, one.own_weights_)
-        assert_allclose(other.transferability_, one.transferability_)
+        assert_allclose(stored(other.transferability_), stored(one.transferability_))
 
 
 def test_explain(regression):
@@ -771,7 +793,8 @@ def test_explain(regression):
     model.fit(X, y, tasks=tasks)
     info = model.explain(2)
     assert info["task"] == 2 and info["n_rows"] == 12
-    assert info["transfer"] == "predictions"
+    assert info["transfer"] == "uniform_predictions"
+    assert info["transfers"] == "predictions"
     assert info["own_weight"] == pytest.approx(model.own_weights_[2])
     assert len(info["sources"]) == 3
     weights = [source["weight"] for source in info["sources"]]
@@ -781,12 +804,14 @@ def test_explain(regression):
         s = source["task"]
         assert isinstance(s, int)
         assert source["distance"] == pytest.approx(model.task_distances_[2, s])
-        assert source["similarity"] == pytest.approx(model.similarity_[2, s])
-        assert source["transferability"] == pytest.approx(model.transferability_[2, s])
+        assert source["similarity"] == pytest.approx(dense(model.similarity_)[2, s])
+        assert source["transferability"] == pytest.approx(
+            stored(model.transferability_)[2, s]
+        )
     with pytest.raises(ValueError, match="task 17 was not seen in fit"):
         model.explain(17)
     alone = MetricMetaEstimator(Ridge(), transfer="none").fit(X, y, tasks=tasks)
-    assert alone.explain(0)["sources"] == [] and alone.explain(0)["own_weight"] == 1.0
+    assert alone.explain(0)["sources"] == () and alone.explain(0)["own_weight"] == 1.0
 
 
 def test_scorer_without_sample_weight_is_a_clear_error(regression):

@@ -114,6 +114,6 @@ def test_usable_by_name_in_sk_metameta():
         n_neighbors=2,
     ).fit(X, y, tasks=tasks)
     assert isinstance(model.transfer_rule_, UniformNeighbors)
-    weights = model.source_weights_
+    weights = model.source_weights_.toarray()
     assert ((weights == 0) | np.isclose(weights, 0.5)).all()
     assert model.score(X, y, tasks=tasks) > 0.9

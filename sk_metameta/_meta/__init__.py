@@ -1,0 +1,5 @@
+"""MetricMetaEstimator, split by job: per-task fits, responses, strengths, mixing."""
+
+from ._estimator import MetricMetaEstimator
+
+__all__ = ["MetricMetaEstimator"]
