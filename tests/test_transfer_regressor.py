@@ -14,7 +14,6 @@ from sklearn.model_selection import GridSearchCV, GroupKFold
 from sklearn.utils.estimator_checks import check_estimator
 
 from sk_metameta import TasksMissingWarning, TransferRegressor, get_task_scorer
-from sk_metameta.neighbors import find_task_neighbors, neighbor_similarity
 from sk_metameta.task_features import MomentFeatures
 from sk_metameta.transfer import AdditiveTransfer, PriorTransfer
 
@@ -347,64 +346,20 @@ def test_check_estimator_passes():
 
 
 # -- neighbour search used by the estimators -------------------------------------
-@pytest.mark.parametrize("metric", ["euclidean", "manhattan", "chebyshev"])
-def test_index_search_equals_brute_force(metric):
-    F = np.random.default_rng(0).normal(size=(300, 4))
-    brute = find_task_neighbors(F, metric=metric, n_neighbors=5, algorithm="brute")
-    index = find_task_neighbors(F, metric=metric, n_neighbors=5, algorithm="index")
-    np.testing.assert_array_equal(brute.indices, index.indices)
-    np.testing.assert_allclose(brute.distances, index.distances)
-    assert not (brute.indices == np.arange(300)[:, None]).any()
-    D = cdist(F, F, {"manhattan": "cityblock"}.get(metric, metric))
-    np.fill_diagonal(D, np.inf)
-    np.testing.assert_allclose(brute.distances, np.sort(D, axis=1)[:, :5])
-
-
-def test_approximate_search_finds_nearly_the_nearest():
-    rng = np.random.default_rng(0)
-    centres = rng.normal(size=(50, 12)) * 5
-    F = centres[rng.integers(0, 50, size=3000)] + rng.normal(size=(3000, 12))
-    exact = find_task_neighbors(F, n_neighbors=10, algorithm="brute")
-    approx = find_task_neighbors(F, n_neighbors=10, algorithm="approximate")
-    assert not (approx.indices == np.arange(3000)[:, None]).any()
-    recall = np.mean(
-        [
-            np.intersect1d(a, e).size / 10
-            for a, e in zip(approx.indices, exact.indices, strict=True)
-        ]
-    )
-    assert recall > 0.8
-    assert approx.distances.mean() < 1.05 * exact.distances.mean()
-    # the distances reported are the true ones
-    D = np.linalg.norm(F[:, None, :] - F[approx.indices], axis=-1)
-    np.testing.assert_allclose(approx.distances, D)
-
-
 def test_many_tasks_use_a_neighbour_index(monkeypatch):
+    import sk_metameta._forest_search as forest
     import sk_metameta.neighbors as sim
 
     monkeypatch.setattr(sim, "_APPROX_MIN_SOURCES", 50)
     calls = []
-    original = sim._forest_search
+    original = forest.forest_search
     monkeypatch.setattr(
-        sim, "_forest_search", lambda *a, **k: calls.append(1) or original(*a, **k)
+        forest, "forest_search", lambda *a, **k: calls.append(1) or original(*a, **k)
     )
     X, y, tasks = related(n_tasks=120, n_rows=6, p=5)
     model = TransferRegressor(n_neighbors=5).fit(X, y, tasks=tasks)
     assert calls and model.neighbors_.shape == (120, 5)
     assert model.source_weights_.nnz <= 120 * 5
-
-
-def test_neighbor_similarity_errors_and_values():
-    D = np.array([[0.0, 1.0, 2.0], [1.0, 0.0, 1.0], [2.0, 1.0, 0.0]])
-    with pytest.raises(
-        ValueError, match=r"each target task has only 2 source task\(s\) \(3 tasks"
-    ):
-        neighbor_similarity(D, 3)
-    S = neighbor_similarity(D, None, kernel="laplacian", bandwidth=1.0)
-    np.testing.assert_allclose(S[0], [0.0, np.exp(-1), np.exp(-2)])
-    with pytest.raises(ValueError, match="NaN"):
-        neighbor_similarity(np.full((2, 2), np.nan))
 
 
 def test_one_labelled_task_predicts_new_tasks_with_its_model():

@@ -21,25 +21,22 @@ from scipy import sparse
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.utils import get_tags
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, has_fit_parameter, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._base import (
     TASK_PARAMETER_CONSTRAINTS,
     BaseTaskEstimator,
     atomic_fit,
-    check_numeric_target,
 )
 from .._compat import (
     HasMethods,
     Interval,
     StrOptions,
-    _check_sample_weight,
     _fit_context,
 )
-from .._components import resolve_transfer_rule
 from .._threads import with_one_blas_thread
 from ..transfer.base import normalize_rows
+from ._inputs import check_fit_data, check_rule
 from ._mixing import combine, mixture_weights, zero_shot_weights
 from ._per_task import (
     check_classes_per_task,
@@ -47,12 +44,10 @@ from ._per_task import (
     fit_models,
     fit_sets,
 )
-from ._responses import Target, fill_unscored, resolve_scoring, transferability
+from ._responses import fill_unscored, resolve_scoring, transferability
 from ._strength import choose_instance_strength, own_weights
 
 __all__ = ["MetricMetaEstimator"]
-
-_KINDS = ("nothing", "instances", "predictions")
 
 
 def _base_has(attr):
@@ -350,67 +345,6 @@ class MetricMetaEstimator(BaseTaskEstimator):
         return tags
 
     # -- fit ---------------------------------------------------------------------------
-    def _check_rule(self):
-        """The resolved rule, if this estimator can apply it."""
-        rule = resolve_transfer_rule(self.transfer)
-        transfers = rule.transfers
-        if transfers == "parameters":
-            raise ValueError(
-                f"transfer={self.transfer!r}: the rule {rule.name!r} transfers model "
-                "parameters, which only linear models have; use "
-                "sk_metameta.TransferRegressor for it, or a rule that transfers "
-                "instances or predictions ('instance', 'ensemble', 'select')."
-            )
-        if transfers not in _KINDS:
-            raise ValueError(
-                f"transfer rule {rule.name!r} declares transfers={transfers!r}; "
-                f"MetricMetaEstimator supports {_KINDS}."
-            )
-        return rule
-
-    def _check_data(self, X, y, sample_weight, rule):
-        """Validated ``X``, the encoded target and the sample weights."""
-        name = type(self.estimator).__name__
-        accepts_weights = has_fit_parameter(self.estimator, "sample_weight")
-        if rule.transfers == "instances" and not accepts_weights:
-            raise ValueError(
-                f"transfer rule {rule.name!r} transfers instances: it adds the source "
-                f"tasks' rows with weights, but {name}.fit does not accept "
-                "sample_weight. Use a predictions rule such as 'ensemble', or an "
-                "estimator whose fit takes sample_weight."
-            )
-        if sample_weight is not None and not accepts_weights:
-            raise ValueError(
-                f"sample_weight was given but {name}.fit does not take it."
-            )
-        is_clf = self._base_type() == "classifier"
-        multi_output = not is_clf and get_tags(self.estimator).target_tags.multi_output
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            accept_sparse=False,
-            multi_output=multi_output,
-            y_numeric=not is_clf,
-        )
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(
-                sample_weight, X, ensure_non_negative=True
-            )
-        if not is_clf:
-            check_numeric_target(y, type(self).__name__)
-            return X, Target(y), sample_weight
-        try:
-            check_classification_targets(y)
-            classes, codes = np.unique(y, return_inverse=True)
-        except TypeError:  # labels that cannot be ordered, such as 'a' and 1
-            kinds = sorted({type(v).__name__ for v in np.ravel(y)})
-            raise ValueError(
-                f"y mixes class labels of types {', '.join(kinds)}, which cannot "
-                "be sorted; give labels that are all strings or all numbers."
-            ) from None
-        return X, Target(y, classes, codes.ravel()), sample_weight
-
     @_fit_context(prefer_skip_nested_validation=False)
     @atomic_fit
     @with_one_blas_thread
@@ -433,8 +367,8 @@ class MetricMetaEstimator(BaseTaskEstimator):
         self : MetricMetaEstimator
             The fitted estimator.
         """
-        rule = self._check_rule()
-        X, target, sample_weight = self._check_data(X, y, sample_weight, rule)
+        rule = check_rule(self.transfer)
+        X, target, sample_weight = check_fit_data(self, X, y, sample_weight, rule)
         is_clf = target.classes is not None
         if is_clf:
             self.classes_ = target.classes
@@ -560,7 +494,6 @@ class MetricMetaEstimator(BaseTaskEstimator):
     # -- predict -----------------------------------------------------------------------
     def _weights_over_models(self, X, tasks):
         """Task index of ``X`` and each of its tasks' weights over the fitted models."""
-        T = self.tasks_.shape[0]
         index, codes = self._predict_index(
             X,
             tasks,
@@ -569,34 +502,20 @@ class MetricMetaEstimator(BaseTaskEstimator):
         )
         if index is None:  # tasks missing: the rows as one new task
             index, codes = self._fit_index(None, X.shape[0]), np.array([-1])
-        if T == 1:
+        if self.tasks_.shape[0] == 1:
             codes = np.zeros(index.n_tasks, dtype=np.intp)
-        seen = codes >= 0
-        weights = sparse.csr_array((index.n_tasks, T))
-        if seen.any():
-            weights = self._place_rows(
-                weights,
-                np.flatnonzero(seen),
-                mixture_weights(codes[seen], self.own_weights_, self.source_weights_),
-            )
-        if not seen.all():
-            unseen = np.flatnonzero(~seen)
+        unseen = np.flatnonzero(codes < 0)
+        zero_shot = None
+        if unseen.size:
             similarity, neighbors = self._locate(X, index, unseen)
             has_model = np.array([m is not None for m in self.estimators_])
             zero_shot = zero_shot_weights(
                 similarity, neighbors, self.transfer_rule_, has_model
             )
-            weights = self._place_rows(weights, unseen, zero_shot)
-        return index, weights
-
-    @staticmethod
-    def _place_rows(weights, rows, block):
-        """``weights`` with the rows ``rows`` added from ``block``."""
-        n = weights.shape[0]
-        place = sparse.csr_array(
-            (np.ones(rows.size), (rows, np.arange(rows.size))), shape=(n, rows.size)
+        weights = mixture_weights(
+            codes, self.own_weights_, self.source_weights_, zero_shot
         )
-        return sparse.csr_array(weights + place @ sparse.csr_array(block))
+        return index, weights
 
     @with_one_blas_thread
     def _predict_outputs(self, X, tasks, *, labels):

@@ -17,27 +17,43 @@ from ._responses import outputs
 __all__ = ["combine", "mixture_weights", "zero_shot_weights"]
 
 
-def mixture_weights(codes, own_weights, source_weights) -> sparse.csr_array:
-    """Weights over the fitted models of tasks seen in fit.
+def _rows_into(n_rows, rows, block) -> sparse.csr_array:
+    """A ``(n_rows, ...)`` matrix holding ``block``'s rows at ``rows``, else zero."""
+    place = sparse.csr_array(
+        (np.ones(rows.size), (rows, np.arange(rows.size))), shape=(n_rows, rows.size)
+    )
+    return sparse.csr_array(place @ sparse.csr_array(block))
+
+
+def mixture_weights(codes, own_weights, source_weights, zero_shot=None):
+    """Weights over the fitted models of the tasks predicted.
 
     Parameters
     ----------
     codes : ndarray of int of shape (n_tasks_predicted,)
-        Number of each predicted task among the fitted tasks.
+        Number of each predicted task among the fitted tasks, ``-1`` for a task
+        not seen in fit.
     own_weights : ndarray of shape (n_fitted,)
         Weight of each fitted task's own model.
     source_weights : scipy.sparse.csr_array of shape (n_fitted, n_fitted)
         Each fitted task's weights over its sources (rows sum to one or zero).
+    zero_shot : scipy.sparse.csr_array of shape (n_unseen, n_fitted), default=None
+        Weights of the tasks not seen in fit (see :func:`zero_shot_weights`), in
+        the order they come in ``codes``.
 
     Returns
     -------
     weights : scipy.sparse.csr_array of shape (n_tasks_predicted, n_fitted)
     """
-    own = own_weights[codes]
-    W = sparse.diags_array(1.0 - own) @ source_weights[codes]
     n = codes.shape[0]
-    mine = sparse.csr_array((own, (np.arange(n), codes)), shape=W.shape)
-    out = sparse.csr_array(W + mine)
+    seen = np.flatnonzero(codes >= 0)
+    own = own_weights[codes[seen]]
+    W = sparse.diags_array(1.0 - own) @ source_weights[codes[seen]]
+    mine = sparse.csr_array((own, (np.arange(seen.size), codes[seen])), shape=W.shape)
+    out = _rows_into(n, seen, W + mine)
+    if zero_shot is not None:
+        unseen = np.flatnonzero(codes < 0)
+        out = sparse.csr_array(out + _rows_into(n, unseen, zero_shot))
     out.eliminate_zeros()
     return out
 

@@ -1,0 +1,77 @@
+"""The checks of a MetricMetaEstimator fit: the rule, the data, the target."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.utils import get_tags
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import has_fit_parameter, validate_data
+
+from .._base import check_numeric_target
+from .._compat import _check_sample_weight
+from .._components import resolve_transfer_rule
+from ._responses import Target
+
+__all__ = ["check_fit_data", "check_rule"]
+
+#: What a rule of MetricMetaEstimator may transfer.
+KINDS = ("nothing", "instances", "predictions")
+
+
+def check_rule(transfer):
+    """The resolved rule, if this estimator can apply it."""
+    rule = resolve_transfer_rule(transfer)
+    transfers = rule.transfers
+    if transfers == "parameters":
+        raise ValueError(
+            f"transfer={transfer!r}: the rule {rule.name!r} transfers model "
+            "parameters, which only linear models have; use "
+            "sk_metameta.TransferRegressor for it, or a rule that transfers "
+            "instances or predictions ('instance', 'ensemble', 'select')."
+        )
+    if transfers not in KINDS:
+        raise ValueError(
+            f"transfer rule {rule.name!r} declares transfers={transfers!r}; "
+            f"MetricMetaEstimator supports {KINDS}."
+        )
+    return rule
+
+
+def check_fit_data(meta, X, y, sample_weight, rule):
+    """Validated ``X``, the encoded target and the sample weights."""
+    name = type(meta.estimator).__name__
+    accepts_weights = has_fit_parameter(meta.estimator, "sample_weight")
+    if rule.transfers == "instances" and not accepts_weights:
+        raise ValueError(
+            f"transfer rule {rule.name!r} transfers instances: it adds the source "
+            f"tasks' rows with weights, but {name}.fit does not accept "
+            "sample_weight. Use a predictions rule such as 'ensemble', or an "
+            "estimator whose fit takes sample_weight."
+        )
+    if sample_weight is not None and not accepts_weights:
+        raise ValueError(f"sample_weight was given but {name}.fit does not take it.")
+    is_clf = meta._base_type() == "classifier"
+    multi_output = not is_clf and get_tags(meta.estimator).target_tags.multi_output
+    X, y = validate_data(
+        meta,
+        X,
+        y,
+        accept_sparse=False,
+        multi_output=multi_output,
+        y_numeric=not is_clf,
+    )
+    if sample_weight is not None:
+        sample_weight = _check_sample_weight(sample_weight, X, ensure_non_negative=True)
+    if not is_clf:
+        check_numeric_target(y, type(meta).__name__)
+        return X, Target(y), sample_weight
+    try:
+        check_classification_targets(y)
+        classes, codes = np.unique(y, return_inverse=True)
+    except TypeError:  # labels that cannot be ordered, such as 'a' and 1
+        kinds = sorted({type(v).__name__ for v in np.ravel(y)})
+        raise ValueError(
+            f"y mixes class labels of types {', '.join(kinds)}, which cannot "
+            "be sorted; give labels that are all strings or all numbers."
+        ) from None
+    return X, Target(y, classes, codes.ravel()), sample_weight
