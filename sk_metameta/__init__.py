@@ -15,6 +15,8 @@ _LAZY = {
     "TaskDistances": "._task_space",
     "task_distances": "._task_space",
     "TaskIndex": "._tasks",
+    "TaskExplanation": "._explain",
+    "SourceContribution": "._explain",
     "check_tasks": "._tasks",
     "TransferRegressor": "._transfer_regressor",
     "TasksMissingWarning": ".exceptions",

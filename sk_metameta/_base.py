@@ -246,6 +246,20 @@ class BaseTaskEstimator(BaseEstimator):
             its weight, similarity, distance and transferability);
             :meth:`~sk_metameta.TaskExplanation.to_frame` gives the sources as a
             table.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sk_metameta import TransferRegressor
+        >>> X = np.array([[0.0], [1.0], [0.1], [1.1], [5.0], [6.0]])
+        >>> y = np.array([0.0, 1.0, 0.1, 1.1, 5.0, 6.0])
+        >>> model = TransferRegressor(n_neighbors=1)
+        >>> model = model.fit(X, y, tasks=["a", "a", "b", "b", "c", "c"])
+        >>> info = model.explain("a")
+        >>> [(source.task, source.weight) for source in info.sources]
+        [('b', 1.0)]
+        >>> info.transfer, info.transfers
+        ('prior', 'parameters')
         """
         check_is_fitted(self)
         t = self._task_number(task)

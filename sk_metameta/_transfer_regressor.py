@@ -109,15 +109,25 @@ class TransferRegressor(RegressorMixin, BaseTaskEstimator):
         seen in fit is predicted).
     neighbor_distances_ : ndarray of shape (n_tasks, n_neighbors)
         Their distances.
+    n_neighbors_ : int or None
+        Number of sources of each task (``None``: every other task).
+    task_distances_ : scipy.sparse.csr_array of shape (n_tasks, n_tasks)
+        Distance from each task (row) to each of its sources (column).
     similarity_ : scipy.sparse.csr_array of shape (n_tasks, n_tasks)
         Similarity of each task (row) to each of its sources (column).
     source_weights_ : scipy.sparse.csr_array of shape (n_tasks, n_tasks)
         Weight of each source (column) in each task's model (row), as the rule
         reports it (for ``"prior"``: the normalised weights of the prior's
         pooled fit).
+    transferability_ : scipy.sparse.csr_array of shape (n_tasks, n_tasks) or None
+        Score of each source's own ridge model on each task's rows (minus its
+        mean squared error), for the rules that use it; ``None`` otherwise.
     strength_ : ndarray of shape (n_tasks,) or None
         Transfer strength each task got, for rules that choose one per task
         (``"prior"``: in rows, 0 for no transfer).
+    own_weights_ : ndarray of shape (n_tasks,) or None
+        Weight of each task's own model in its combined model, for rules that
+        mix predictions (``"ensemble"``, ``"select"``); ``None`` otherwise.
     bandwidth_ : float or None
         Kernel bandwidth used in fit and for new tasks (None when a rule that
         transfers nothing deferred the search and ``bandwidth`` is a string).
