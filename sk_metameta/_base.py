@@ -105,6 +105,14 @@ class BaseTaskEstimator(BaseEstimator):
     __metadata_request__predict: ClassVar[dict] = {"tasks": True}
     __metadata_request__score: ClassVar[dict] = {"tasks": True}
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # task features are computed from X: dense and finite
+        tags.input_tags.sparse = False
+        tags.input_tags.allow_nan = False
+        tags.target_tags.required = True
+        return tags
+
     # -- fit ---------------------------------------------------------------------------
     @staticmethod
     def _fit_index(tasks, n_samples: int) -> TaskIndex:

@@ -218,9 +218,6 @@ class TransferRegressor(RegressorMixin, BaseTaskEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = False
-        tags.input_tags.allow_nan = False
-        tags.target_tags.required = True
         tags.target_tags.single_output = True
         tags.target_tags.multi_output = False
         return tags

@@ -330,7 +330,6 @@ class MetricMetaEstimator(BaseTaskEstimator):
         tags = super().__sklearn_tags__()
         base = get_tags(self.estimator)
         tags.estimator_type = base.estimator_type
-        tags.target_tags.required = True
         tags.target_tags.multi_output = (
             base.estimator_type == "regressor" and base.target_tags.multi_output
         )
@@ -339,9 +338,6 @@ class MetricMetaEstimator(BaseTaskEstimator):
         if tags.classifier_tags is not None:
             tags.classifier_tags.multi_label = False
         tags.regressor_tags = deepcopy(base.regressor_tags)
-        # task features are computed from X: dense and finite
-        tags.input_tags.sparse = False
-        tags.input_tags.allow_nan = False
         return tags
 
     # -- fit ---------------------------------------------------------------------------
