@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from .hookspecs import hookimpl
-from .plugins import MetricRecord, TaskFeatureRecord, TransferRuleRecord
+from .hookspecs import MetricRecord, TaskFeatureRecord, TransferRuleRecord, hookimpl
 
 
 @hookimpl

@@ -1,15 +1,26 @@
-"""Turn a component parameter (name, instance, class or callable) into a component."""
+"""Components in use: resolve a parameter to a component, and name its errors.
+
+``resolve_*`` turn an estimator parameter (a registered name, an instance, a class
+or a plain function) into a fresh component. :func:`component_errors` wraps a call
+into a component so that an exception raised inside a plugin's (or a user's)
+component reaches the user with the component's name and provider.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from sklearn.base import clone
 
-from .plugins import get_registry
+from .exceptions import PluginError
+from .hookspecs import COMPONENT_KINDS
+from .plugins import describe_component, get_registry
 
 __all__ = [
+    "component_errors",
+    "named_error",
     "resolve_component",
     "resolve_metric",
     "resolve_task_features",
@@ -17,26 +28,85 @@ __all__ = [
 ]
 
 
+def named_error(exc: Exception, who: str) -> Exception:
+    """A copy of ``exc`` whose message starts with ``who``.
+
+    The copy has the type of ``exc`` when that type can be built from one message
+    (``ValueError``, ``KeyError``, ``RuntimeError``, ...), else it is a
+    :class:`~sk_metameta.exceptions.PluginError`. Raise it ``from exc``.
+    """
+    message = f"{who}: {type(exc).__name__}: {exc}"
+    try:
+        named = type(exc)(message)
+    except Exception:
+        return PluginError(message)
+    if not isinstance(named, Exception) or str(named) in ("", "None"):
+        return PluginError(message)
+    return named
+
+
+def _is_builtin(component: Any) -> bool:
+    return type(component).__module__.startswith(f"{__package__}.")
+
+
+@contextlib.contextmanager
+def component_errors(component: Any) -> Iterator[None]:
+    """Name the component (and its plugin) in any exception raised inside.
+
+    The built-in components name themselves in their messages and are left
+    alone; an exception raised by any other component is raised again as
+    :func:`named_error` of it, chained to the original.
+
+    Parameters
+    ----------
+    component : object
+        The metric, extractor or rule being called.
+
+    Yields
+    ------
+    None
+
+    Examples
+    --------
+    >>> from sk_metameta.metrics import EuclideanMetric
+    >>> class Broken(EuclideanMetric):
+    ...     name = "broken"
+    >>> try:
+    ...     with component_errors(Broken()):
+    ...         raise KeyError("x")
+    ... except KeyError as exc:
+    ...     print(exc.args[0])
+    metric 'broken' (class ...Broken, not registered): KeyError: 'x'
+    """
+    try:
+        yield
+    except Exception as exc:
+        if _is_builtin(component):
+            raise
+        raise named_error(exc, describe_component(component)) from exc
+
+
 def resolve_component(
     spec: Any,
     kind: str,
-    base: type,
+    base: type | None = None,
     *,
     param: str,
     wrap_callable: Callable[[Callable], Any] | None = None,
     params: dict | None = None,
 ) -> Any:
-    """Resolve ``spec`` to a fresh component instance of ``base``.
+    """Resolve ``spec`` to a fresh component of ``kind``.
 
     Parameters
     ----------
-    spec : str, instance of ``base``, subclass of ``base`` or callable
+    spec : str, component, component class or callable
         A registered name, a component (cloned, never mutated), a component class
         (built with no argument) or a plain function (wrapped by ``wrap_callable``).
     kind : {"metric", "task_features", "transfer_rule"}
-        Registry kind to look names up in.
-    base : type
-        Base class every component of this kind derives from.
+        The component kind (a key of
+        :data:`~sk_metameta.hookspecs.COMPONENT_KINDS`).
+    base : type, default=None
+        Base class of the components; default the kind's.
     param : str
         Name of the estimator parameter, used in error messages.
     wrap_callable : callable, default=None
@@ -46,13 +116,18 @@ def resolve_component(
 
     Returns
     -------
-    component : instance of ``base``
+    component : instance of the kind's base class
     """
+    base = COMPONENT_KINDS[kind].base if base is None else base
     if isinstance(spec, str):
+        registry = get_registry()
         try:
-            return get_registry().create(kind, spec, **(params or {}))
+            registered = registry.get(kind, spec)
         except ValueError as exc:
             raise ValueError(f"{param}={spec!r}: {exc}") from None
+        except PluginError as exc:
+            raise PluginError(f"{param}={spec!r}: {exc}") from None
+        return registered.create(**(params or {}))
     if isinstance(spec, base):
         return clone(spec)
     if isinstance(spec, type) and issubclass(spec, base):
@@ -79,11 +154,9 @@ def resolve_metric(spec: Any, *, param: str = "metric"):
     -------
     metric : BaseTaskMetric
     """
-    from .metrics.base import BaseTaskMetric, CallableMetric
+    from .metrics.base import CallableMetric
 
-    return resolve_component(
-        spec, "metric", BaseTaskMetric, param=param, wrap_callable=CallableMetric
-    )
+    return resolve_component(spec, "metric", param=param, wrap_callable=CallableMetric)
 
 
 def resolve_task_features(spec: Any, *, param: str = "task_features"):
@@ -100,14 +173,10 @@ def resolve_task_features(spec: Any, *, param: str = "task_features"):
     -------
     extractor : BaseTaskFeatures
     """
-    from .task_features.base import BaseTaskFeatures, CallableTaskFeatures
+    from .task_features.base import CallableTaskFeatures
 
     return resolve_component(
-        spec,
-        "task_features",
-        BaseTaskFeatures,
-        param=param,
-        wrap_callable=CallableTaskFeatures,
+        spec, "task_features", param=param, wrap_callable=CallableTaskFeatures
     )
 
 
@@ -125,6 +194,4 @@ def resolve_transfer_rule(spec: Any, *, param: str = "transfer"):
     -------
     rule : BaseTransferRule
     """
-    from .transfer.base import BaseTransferRule
-
-    return resolve_component(spec, "transfer_rule", BaseTransferRule, param=param)
+    return resolve_component(spec, "transfer_rule", param=param)

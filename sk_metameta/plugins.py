@@ -1,9 +1,20 @@
-"""Plugin records, the component registry, and the loading of installed plugins.
+"""The component registry, and the loading of installed plugins.
 
-Plugins register components through the hooks of :mod:`sk_metameta.hookspecs`.
-The registry collects every hook's records once (built-ins first, then every
+Plugins register components through the hooks of :mod:`sk_metameta.hookspecs`,
+which also holds the records and :data:`~sk_metameta.hookspecs.hookimpl`. The
+registry collects every hook's records once (built-ins first, then every
 installed distribution that declares an ``sk_metameta`` entry point), normalises
-names, refuses a name given twice and remembers which distribution provides what.
+names and remembers which distribution provides what.
+
+No plugin can take the host down. A plugin that fails to import, exits, raises in
+a hook or does not fit the hook specifications is skipped; a record that is not a
+record of its hook's kind, or whose factory does not build a component of that
+kind, is skipped; a name that two plugins register is refused (a name of a
+built-in stays the built-in's). Each is a :class:`~sk_metameta.exceptions.\
+PluginLoadWarning` when the registry is built, is listed by
+:meth:`Registry.problems` and by ``sk-metameta plugins``, and every other
+component keeps working. Using a refused name is a
+:class:`~sk_metameta.exceptions.PluginError` that names both providers.
 
 Environment variable
 --------------------
@@ -14,141 +25,55 @@ Environment variable
 from __future__ import annotations
 
 import contextlib
-import inspect
-import os
+import contextvars
+import threading
 import warnings
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
-from importlib import metadata
-from typing import Any, ClassVar
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import pluggy
 
-from . import hookspecs
+from ._plugin_loading import (
+    BLOCK_ENV_VAR,
+    BUILTIN_PLUGIN,
+    PluginInfo,
+    component_class_of,
+    guarded,
+    load_entry_points,
+    new_manager,
+    register_builtins,
+    register_checked,
+)
 from .exceptions import PluginError, PluginLoadWarning
-from .hookspecs import PROJECT_NAME, hookimpl
+from .hookspecs import COMPONENT_KINDS, kind_of, normalize_name
+
+# The records and the marker live in hookspecs; these names stay importable from
+# here for the plugins written before they moved.
+from .hookspecs import MetricRecord as MetricRecord
+from .hookspecs import TaskFeatureRecord as TaskFeatureRecord
+from .hookspecs import TransferRuleRecord as TransferRuleRecord
+from .hookspecs import hookimpl as hookimpl
 
 __all__ = [
     "BLOCK_ENV_VAR",
     "KINDS",
-    "MetricRecord",
+    "PluginInfo",
     "RegisteredComponent",
     "Registry",
-    "TaskFeatureRecord",
-    "TransferRuleRecord",
+    "RegistryProblem",
+    "describe_component",
     "get_registry",
-    "hookimpl",
+    "iter_plugin_info",
     "reset_registry",
     "use_registry",
 ]
 
-BLOCK_ENV_VAR = "SK_METAMETA_BLOCK_PLUGINS"
-ENTRY_POINT_GROUP = PROJECT_NAME
-BUILTIN_PLUGIN = "builtin"
+_PluginInfo = PluginInfo  # its name before it was public
 
-#: Component kinds, each with its hook.
-KINDS = {
-    "metric": "sk_metameta_register_metrics",
-    "task_features": "sk_metameta_register_task_features",
-    "transfer_rule": "sk_metameta_register_transfer_rules",
-}
-
-
-def normalize_name(name: str) -> str:
-    """Normalise a component name: lower case, ``-`` and spaces become ``_``."""
-    if not isinstance(name, str) or not name.strip():
-        raise ValueError(f"a component name must be a non-empty str, got {name!r}.")
-    return name.strip().lower().replace("-", "_").replace(" ", "_")
-
-
-def _summary_of(factory: Callable[..., Any]) -> str:
-    summary = getattr(factory, "summary", "")
-    if isinstance(summary, str) and summary:
-        return summary
-    doc = inspect.getdoc(factory) or ""
-    return doc.strip().splitlines()[0] if doc.strip() else ""
-
-
-@dataclass(frozen=True)
-class _Record:
-    name: str
-    factory: Callable[..., Any]
-    summary: str = ""
-    kind: ClassVar[str] = ""
-
-    def __post_init__(self):
-        object.__setattr__(self, "name", normalize_name(self.name))
-        if not callable(self.factory):
-            raise TypeError(
-                f"{type(self).__name__} {self.name!r}: factory must be callable "
-                f"(a component class), got {self.factory!r}."
-            )
-        if not self.summary:
-            object.__setattr__(self, "summary", _summary_of(self.factory))
-
-
-@dataclass(frozen=True)
-class MetricRecord(_Record):
-    """A task metric offered by a plugin.
-
-    Parameters
-    ----------
-    name : str
-        Name users select the metric by; normalised to lower case with ``_``.
-    factory : callable
-        Usually the metric class; ``factory(**params)`` returns the metric.
-    summary : str, default=""
-        One line; defaults to the factory's ``summary`` attribute or docstring.
-
-    Examples
-    --------
-    >>> from sk_metameta.metrics import EuclideanMetric
-    >>> MetricRecord("My-Euclidean", EuclideanMetric).name
-    'my_euclidean'
-    """
-
-    kind: ClassVar[str] = "metric"
-
-
-@dataclass(frozen=True)
-class TaskFeatureRecord(_Record):
-    """A task feature extractor offered by a plugin.
-
-    Parameters
-    ----------
-    name : str
-        Name users select the extractor by.
-    factory : callable
-        Usually the extractor class; ``factory(**params)`` returns the extractor.
-    summary : str, default=""
-        One line; defaults to the factory's ``summary`` attribute or docstring.
-    """
-
-    kind: ClassVar[str] = "task_features"
-
-
-@dataclass(frozen=True)
-class TransferRuleRecord(_Record):
-    """A transfer rule offered by a plugin.
-
-    Parameters
-    ----------
-    name : str
-        Name users select the rule by.
-    factory : callable
-        Usually the rule class; ``factory(**params)`` returns the rule.
-    summary : str, default=""
-        One line; defaults to the factory's ``summary`` attribute or docstring.
-    """
-
-    kind: ClassVar[str] = "transfer_rule"
-
-
-_RECORD_TYPES = {
-    "metric": MetricRecord,
-    "task_features": TaskFeatureRecord,
-    "transfer_rule": TransferRuleRecord,
-}
+#: Component kinds, each with its hook (from :data:`~sk_metameta.hookspecs.\
+#: COMPONENT_KINDS`).
+KINDS = {name: kind.hook for name, kind in COMPONENT_KINDS.items()}
 
 
 @dataclass(frozen=True)
@@ -171,6 +96,9 @@ class RegisteredComponent:
         Distribution that ships the plugin.
     version : str
         Version of that distribution.
+    component_class : type or None
+        Class of the component ``factory()`` builds, found when the registry
+        was built.
     """
 
     kind: str
@@ -180,73 +108,112 @@ class RegisteredComponent:
     plugin: str
     provider: str
     version: str
+    component_class: type | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def origin(self) -> str:
+        """``"plugin 'x', provider dist 1.2"``, or ``"built-in"``."""
+        if self.plugin == BUILTIN_PLUGIN:
+            return "built-in"
+        return (
+            f"plugin {self.plugin!r}, provider {_joined(self.provider, self.version)}"
+        )
 
     def create(self, **params: Any) -> Any:
-        """Build the component with ``params``."""
-        return self.factory(**params)
+        """Build the component with ``params``.
+
+        Parameters
+        ----------
+        **params : dict
+            Parameters of the component.
+
+        Returns
+        -------
+        component : object
+            An instance of the kind's base class.
+        """
+        kind = COMPONENT_KINDS[self.kind]
+        who = f"{kind.label} {self.name!r} ({self.origin})"
+        if self.plugin == BUILTIN_PLUGIN:
+            component = self.factory(**params)
+        else:
+            try:
+                component = self.factory(**params)
+            except Exception as exc:
+                from ._components import named_error
+
+                raise named_error(exc, who) from exc
+        if not isinstance(component, kind.base):
+            raise PluginError(
+                f"{who}: the factory built {component!r}, not a {kind.base.__name__}."
+            )
+        return component
 
 
 @dataclass(frozen=True)
-class _PluginInfo:
-    plugin: str
-    provider: str
-    version: str
-    status: str = "loaded"  # or "blocked", "failed"
-    detail: str = ""
+class RegistryProblem:
+    """Something the registry refused, and why.
+
+    Attributes
+    ----------
+    problem : {"failed", "hook failed", "malformed record", "clash"}
+        What happened: a plugin skipped whole, a hook that raised (its records
+        skipped), a record skipped, or a name registered more than once.
+    plugins : tuple of str
+        The plugins concerned (two or more for a clash).
+    message : str
+        The message of the warning, naming plugins, providers and versions.
+    kind : str
+        The component kind, or ``""`` for a whole plugin.
+    name : str
+        The component name, or ``""``.
+    """
+
+    problem: str
+    plugins: tuple[str, ...]
+    message: str
+    kind: str = ""
+    name: str = ""
 
 
-def blocked_plugins() -> set[str]:
-    """Names listed in the environment variable ``SK_METAMETA_BLOCK_PLUGINS``."""
-    raw = os.environ.get(BLOCK_ENV_VAR, "")
-    return {normalize_name(n) for n in raw.split(",") if n.strip()}
+def _who(plugin: str, provider: str, version: str) -> str:
+    return f"{plugin!r} (provider {_joined(provider, version)})"
 
 
-def _new_manager() -> pluggy.PluginManager:
-    pm = pluggy.PluginManager(PROJECT_NAME)
-    pm.add_hookspecs(hookspecs)
-    return pm
-
-
-def _register_checked(pm: pluggy.PluginManager, plugin: Any, name: str) -> str | None:
-    """Register ``plugin``; return an error text (and leave it out) if it is broken."""
-    try:
-        pm.register(plugin, name=name)
-    except Exception as exc:  # pluggy's PluginValidationError, ValueError, ...
-        # pluggy keeps the plugin and its hooks checked before the failing one
-        if pm.get_plugin(name) is plugin:
-            pm.unregister(name=name)
-        return f"it does not fit the hook specifications: {exc}"
-    try:
-        pm.check_pending()
-    except pluggy.PluginValidationError as exc:
-        pm.unregister(name=name)
-        known = ", ".join(KINDS.values())
-        return f"{exc} (known hooks: {known})"
-    return None
+def _joined(*words: str) -> str:
+    return " ".join(w for w in words if w)
 
 
 class Registry:
     """Every component that the loaded plugins register, by kind and name.
 
     Build one with :meth:`from_plugins` (in tests) or get the shared, cached one
-    with :func:`get_registry`.
+    with :func:`get_registry`. Building it calls every hook, checks every record
+    (a factory that is a class must derive from the kind's base class; another
+    callable is called once with no argument) and refuses names registered twice;
+    each problem is a :class:`~sk_metameta.exceptions.PluginLoadWarning` and is
+    listed by :meth:`problems`.
 
     Parameters
     ----------
     plugin_manager : pluggy.PluginManager
         Manager with the plugins already registered.
     plugin_info : dict, default=None
-        Provider and version of each registered plugin, by plugin name.
+        :class:`PluginInfo` of each plugin, by plugin name.
     """
 
     def __init__(self, plugin_manager: pluggy.PluginManager, plugin_info=None):
         self.plugin_manager = plugin_manager
-        self.plugin_info: dict[str, _PluginInfo] = dict(plugin_info or {})
+        self.plugin_info: dict[str, PluginInfo] = dict(plugin_info or {})
         self._components: dict[str, dict[str, RegisteredComponent]] = {
-            kind: {} for kind in KINDS
+            kind: {} for kind in COMPONENT_KINDS
         }
-        for kind, hook_name in KINDS.items():
-            self._collect(kind, hook_name)
+        self._clashes: dict[str, dict[str, list[RegisteredComponent]]] = {
+            kind: {} for kind in COMPONENT_KINDS
+        }
+        self._problems: list[RegistryProblem] = []
+        for kind in COMPONENT_KINDS:
+            self._collect(kind)
 
     # -- construction ----------------------------------------------------------
     @classmethod
@@ -267,88 +234,185 @@ class Registry:
         Returns
         -------
         registry : Registry
+
+        Raises
+        ------
+        PluginError
+            If one of ``plugins`` does not fit the hook specifications (a
+            misspelled hook, a hook with arguments): the caller passed it.
         """
-        pm = _new_manager()
-        info: dict[str, _PluginInfo] = {}
+        pm = new_manager()
+        info: dict[str, PluginInfo] = {}
         if builtins:
-            _register_builtins(pm, info)
+            register_builtins(pm, info)
         if entry_points:
-            _load_entry_points(pm, info)
+            load_entry_points(pm, info)
         for plugin in plugins:
             name = getattr(plugin, "__name__", type(plugin).__name__)
-            error = _register_checked(pm, plugin, name)
+            error = register_checked(pm, plugin, name)
             if error:
                 raise PluginError(f"plugin {name!r}: {error}")
-            info[name] = _PluginInfo(name, name, "")
+            info[name] = PluginInfo(name, name, "")
         return cls(pm, info)
 
-    def _collect(self, kind: str, hook_name: str) -> None:
-        record_type = _RECORD_TYPES[kind]
-        hook = getattr(self.plugin_manager.hook, hook_name)
+    def _info(self, plugin: str) -> PluginInfo:
+        return self.plugin_info.get(plugin, PluginInfo(plugin, plugin, ""))
+
+    def _refuse(self, problem: str, plugins: Iterable[str], message: str, **where):
+        """Record a problem, mark its plugins partial, and warn."""
+        plugins = tuple(dict.fromkeys(plugins))
+        self._problems.append(RegistryProblem(problem, plugins, message, **where))
+        for plugin in plugins:
+            info = self._info(plugin)
+            if plugin == BUILTIN_PLUGIN and problem == "clash":
+                continue  # the built-in kept its name
+            detail = f"{info.detail}; {message}" if info.detail else message
+            self.plugin_info[plugin] = replace(info, status="partial", detail=detail)
+        warnings.warn(message, PluginLoadWarning, stacklevel=4)
+
+    def _collect(self, kind: str) -> None:
+        spec = COMPONENT_KINDS[kind]
+        offered: dict[str, list[RegisteredComponent]] = {}
         # get_hookimpls lists the implementations in registration order (pluggy
         # *calls* them last-registered first): built-ins, then entry points
-        for impl in hook.get_hookimpls():
-            plugin = impl.plugin_name
-            info = self.plugin_info.get(plugin, _PluginInfo(plugin, plugin, ""))
-            try:
-                records = list(impl.function() or ())
-            except Exception as exc:
-                warnings.warn(
-                    f"sk-metameta plugin {plugin!r} ({info.provider}) failed in "
-                    f"{hook_name}: {exc!r}; its {kind} components are skipped.",
-                    PluginLoadWarning,
-                    stacklevel=2,
+        for impl in getattr(self.plugin_manager.hook, spec.hook).get_hookimpls():
+            for component in self._records_of(impl, spec):
+                offered.setdefault(component.name, []).append(component)
+        for name, components in offered.items():
+            if len(components) == 1:
+                self._components[kind][name] = components[0]
+                continue
+            builtin = [c for c in components if c.plugin == BUILTIN_PLUGIN]
+            if builtin:
+                self._components[kind][name] = builtin[0]
+            else:
+                self._clashes[kind][name] = components
+            self._refuse(
+                "clash",
+                [c.plugin for c in components],
+                self._clash_message(components, kept=bool(builtin)),
+                kind=kind,
+                name=name,
+            )
+
+    def _records_of(self, impl, spec) -> list[RegisteredComponent]:
+        """The valid records of one hook implementation, as components."""
+        plugin = impl.plugin_name
+        info = self._info(plugin)
+        where = (
+            f"sk-metameta plugin {plugin!r} ({_joined(info.provider, info.version)})"
+        )
+        result, exc = guarded(lambda: list(impl.function() or ()))
+        if exc is not None:
+            self._refuse(
+                "hook failed",
+                [plugin],
+                f"{where} failed in {spec.hook}: {exc!r}; its {spec.label} "
+                "components are skipped.",
+                kind=spec.name,
+            )
+            return []
+        components = []
+        for record in result:
+            if not isinstance(record, spec.record):
+                self._refuse(
+                    "malformed record",
+                    [plugin],
+                    f"{where} returned {record!r} from {spec.hook}; expected "
+                    f"{spec.record.__name__} records. It is skipped.",
+                    kind=spec.name,
                 )
                 continue
-            for record in records:
-                if not isinstance(record, record_type):
-                    raise PluginError(
-                        f"plugin {plugin!r} ({info.provider}) returned "
-                        f"{record!r} from {hook_name}; expected "
-                        f"{record_type.__name__} records."
-                    )
-                existing = self._components[kind].get(record.name)
-                if existing is not None:
-                    raise PluginError(
-                        f"two plugins register the {kind} {record.name!r}: "
-                        f"{existing.plugin!r} (provider {existing.provider} "
-                        f"{existing.version}) and {plugin!r} (provider "
-                        f"{info.provider} {info.version}). Uninstall one, or block "
-                        f"one with {BLOCK_ENV_VAR}={plugin}."
-                    )
-                self._components[kind][record.name] = RegisteredComponent(
-                    kind=kind,
+            component_class, error = component_class_of(record, spec)
+            if error:
+                self._refuse(
+                    "malformed record",
+                    [plugin],
+                    f"{where}: the {spec.label} {record.name!r} is skipped: {error}",
+                    kind=spec.name,
+                    name=record.name,
+                )
+                continue
+            components.append(
+                RegisteredComponent(
+                    kind=spec.name,
                     name=record.name,
                     factory=record.factory,
                     summary=record.summary,
                     plugin=plugin,
                     provider=info.provider,
                     version=info.version,
+                    component_class=component_class,
                 )
+            )
+        return components
+
+    @staticmethod
+    def _clash_message(components: list[RegisteredComponent], kept: bool) -> str:
+        first = components[0]
+        label = COMPONENT_KINDS[first.kind].label
+        who = " and ".join(_who(c.plugin, c.provider, c.version) for c in components)
+        n = "two" if len(components) == 2 else str(len(components))
+        message = f"{n} plugins register the {label} {first.name!r}: {who}."
+        others = [c.plugin for c in components if c.plugin != BUILTIN_PLUGIN]
+        if kept:
+            return (
+                f"{message} The name stays the built-in's and the other is skipped; "
+                "register the component under another name."
+            )
+        return (
+            f"{message} The name is refused; uninstall one, or block one with "
+            f"{BLOCK_ENV_VAR}={others[-1]}."
+        )
 
     # -- queries ---------------------------------------------------------------
     def names(self, kind: str) -> list[str]:
-        """Sorted names of the registered components of ``kind``."""
+        """Sorted names of the registered components of ``kind``.
+
+        Names refused because two plugins register them are not included.
+        """
         return sorted(self._components[self._check_kind(kind)])
 
     def components(self, kind: str | None = None) -> list[RegisteredComponent]:
         """Registered components, of one kind or of all, sorted by kind and name."""
-        kinds = [self._check_kind(kind)] if kind else list(KINDS)
+        kinds = [self._check_kind(kind)] if kind else list(COMPONENT_KINDS)
         return [
             self._components[k][n] for k in kinds for n in sorted(self._components[k])
         ]
 
     def get(self, kind: str, name: str) -> RegisteredComponent:
-        """The component ``name`` of ``kind``; a ``ValueError`` lists the names."""
+        """The component ``name`` of ``kind``.
+
+        Parameters
+        ----------
+        kind : {"metric", "task_features", "transfer_rule"}
+            The component kind.
+        name : str
+            The component name (normalised before the look-up).
+
+        Returns
+        -------
+        component : RegisteredComponent
+
+        Raises
+        ------
+        ValueError
+            If no plugin registers ``name``; the message lists the names.
+        PluginError
+            If two plugins register ``name``; the message names both.
+        """
         kind = self._check_kind(kind)
         try:
             key = normalize_name(name)
         except ValueError:
             key = None
+        if key in self._clashes[kind]:
+            raise PluginError(self._clash_message(self._clashes[kind][key], False))
         if key not in self._components[kind]:
             available = ", ".join(self.names(kind)) or "(none)"
             raise ValueError(
-                f"unknown {kind.replace('_', ' ')} {name!r}; available: {available}."
+                f"unknown {COMPONENT_KINDS[kind].label} {name!r}; "
+                f"available: {available}."
             )
         return self._components[kind][key]
 
@@ -356,84 +420,71 @@ class Registry:
         """Build the component ``name`` of ``kind`` with ``params``."""
         return self.get(kind, name).create(**params)
 
+    def problems(self) -> list[RegistryProblem]:
+        """What the registry refused: failed plugins, hooks, records and clashes.
+
+        Returns
+        -------
+        problems : list of RegistryProblem
+            Plugins skipped whole first (by plugin name), then the problems found
+            while collecting the components, in the order they were found.
+        """
+        failed = [
+            RegistryProblem(
+                "failed",
+                (p.plugin,),
+                f"plugin {p.plugin!r} ({p.provider} {p.version}) failed: {p.detail}",
+            )
+            for p in iter_plugin_info(self)
+            if p.status == "failed"
+        ]
+        return failed + list(self._problems)
+
+    def find(self, component: Any) -> RegisteredComponent | None:
+        """The registered component whose factory builds ``component``'s class.
+
+        Parameters
+        ----------
+        component : object
+            A component instance.
+
+        Returns
+        -------
+        registered : RegisteredComponent or None
+            ``None`` if no plugin registers that class.
+        """
+        found = [
+            c
+            for kind in self._components.values()
+            for c in kind.values()
+            if c.component_class is type(component)
+        ]
+        named = [c for c in found if c.name == getattr(component, "name", None)]
+        return (named or found or [None])[0]
+
     @staticmethod
     def _check_kind(kind: str) -> str:
-        if kind not in KINDS:
+        if kind not in COMPONENT_KINDS:
             raise ValueError(
-                f"unknown component kind {kind!r}; use one of {list(KINDS)}."
+                f"unknown component kind {kind!r}; use one of {list(COMPONENT_KINDS)}."
             )
         return kind
 
 
-def _distribution_of(ep: metadata.EntryPoint) -> tuple[str, str]:
-    dist = getattr(ep, "dist", None)
-    if dist is None:
-        return ep.value.split(":")[0].split(".")[0], ""
-    return dist.metadata["Name"], dist.version
-
-
-def _builtin_module_name() -> str:
-    return f"{__package__}._builtin"
-
-
-def _register_builtins(pm: pluggy.PluginManager, info: dict) -> None:
-    from . import __version__, _builtin
-
-    pm.register(_builtin, name=BUILTIN_PLUGIN)
-    info[BUILTIN_PLUGIN] = _PluginInfo(BUILTIN_PLUGIN, "sk-metameta", __version__)
-
-
-def _load_entry_points(pm: pluggy.PluginManager, info: dict) -> None:
-    blocked = blocked_plugins()
-    for ep in sorted(
-        metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name
-    ):
-        provider, version = _distribution_of(ep)
-        if ep.name == BUILTIN_PLUGIN and ep.value == _builtin_module_name():
-            continue  # sk-metameta's own entry point: registered by builtins=True
-        if normalize_name(ep.name) in blocked or normalize_name(provider) in blocked:
-            info[ep.name] = _PluginInfo(ep.name, provider, version, "blocked")
-            continue
-        if pm.has_plugin(ep.name):
-            first = info.get(ep.name, _PluginInfo(ep.name, "", ""))
-            warnings.warn(
-                f"sk-metameta plugin {ep.name!r} ({provider} {version}) is skipped: "
-                f"the plugin {ep.name!r} of {first.provider} {first.version} has "
-                f"that name already. Rename one entry point, or block one with "
-                f"{BLOCK_ENV_VAR}={normalize_name(provider)}.",
-                PluginLoadWarning,
-                stacklevel=3,
-            )
-            continue
-        try:
-            plugin = ep.load()
-        except Exception as exc:
-            warnings.warn(
-                f"sk-metameta plugin {ep.name!r} ({provider} {version}) failed to "
-                f"load and is skipped: {exc!r}",
-                PluginLoadWarning,
-                stacklevel=3,
-            )
-            info[ep.name] = _PluginInfo(ep.name, provider, version, "failed", repr(exc))
-            continue
-        error = _register_checked(pm, plugin, ep.name)
-        if error:
-            warnings.warn(
-                f"sk-metameta plugin {ep.name!r} ({provider} {version}) is skipped: "
-                f"{error}",
-                PluginLoadWarning,
-                stacklevel=3,
-            )
-            info[ep.name] = _PluginInfo(ep.name, provider, version, "failed", error)
-            continue
-        info[ep.name] = _PluginInfo(ep.name, provider, version)
-
-
-_REGISTRY: Registry | None = None
+# -- the shared registry, and the one active in this context ---------------------
+_SHARED: Registry | None = None
+_SHARED_LOCK = threading.Lock()
+_ACTIVE: contextvars.ContextVar[Registry | None] = contextvars.ContextVar(
+    "sk_metameta_registry", default=None
+)
 
 
 def get_registry() -> Registry:
-    """The shared registry: built-ins and every installed plugin, built once.
+    """The active registry: built-ins and every installed plugin, built once.
+
+    Inside :func:`use_registry`, the registry given to it (in that thread or
+    asynchronous context only); elsewhere the shared registry of the process,
+    built on first use.
 
     Returns
     -------
@@ -445,21 +496,30 @@ def get_registry() -> Registry:
     >>> "euclidean" in get_registry().names("metric")
     True
     """
-    global _REGISTRY
-    if _REGISTRY is None:
-        _REGISTRY = Registry.from_plugins(builtins=True, entry_points=True)
-    return _REGISTRY
+    global _SHARED
+    active = _ACTIVE.get()
+    if active is not None:
+        return active
+    with _SHARED_LOCK:
+        if _SHARED is None:
+            _SHARED = Registry.from_plugins(builtins=True, entry_points=True)
+        return _SHARED
 
 
 def reset_registry() -> None:
     """Forget the shared registry; the next :func:`get_registry` reloads plugins."""
-    global _REGISTRY
-    _REGISTRY = None
+    global _SHARED
+    with _SHARED_LOCK:
+        _SHARED = None
 
 
 @contextlib.contextmanager
 def use_registry(registry: Registry) -> Iterator[Registry]:
-    """Temporarily make ``registry`` the shared one (for tests).
+    """Make ``registry`` the active one inside a ``with`` block (for tests).
+
+    The change is local to the current thread (more exactly, to the current
+    :mod:`contextvars` context): a fit in another thread still sees the shared
+    registry.
 
     Parameters
     ----------
@@ -470,16 +530,59 @@ def use_registry(registry: Registry) -> Iterator[Registry]:
     ------
     registry : Registry
     """
-    global _REGISTRY
-    previous = _REGISTRY
-    _REGISTRY = registry
+    token = _ACTIVE.set(registry)
     try:
         yield registry
     finally:
-        _REGISTRY = previous
+        _ACTIVE.reset(token)
 
 
-def iter_plugin_info(registry: Registry | None = None) -> Iterable[_PluginInfo]:
-    """Every plugin the registry knows, with its status (loaded, blocked, failed)."""
+def iter_plugin_info(registry: Registry | None = None) -> list[PluginInfo]:
+    """Every plugin the registry knows, with its status, sorted by name.
+
+    Parameters
+    ----------
+    registry : Registry, default=None
+        The registry; default the active one.
+
+    Returns
+    -------
+    plugins : list of PluginInfo
+        Status ``"loaded"``, ``"partial"`` (some components refused),
+        ``"failed"`` or ``"blocked"``, with the distribution and version.
+    """
     registry = registry or get_registry()
     return sorted(registry.plugin_info.values(), key=lambda p: p.plugin)
+
+
+def describe_component(component: Any) -> str:
+    """How messages name a component: its kind, name, plugin and provider.
+
+    The component's class is looked up in the active registry.
+
+    Parameters
+    ----------
+    component : object
+        A task metric, task feature extractor or transfer rule.
+
+    Returns
+    -------
+    description : str
+        ``"metric 'canberra' (plugin 'template', provider sk-metameta-template
+        0.1.0)"``, ``"metric 'euclidean' (built-in)"``, or, for a class no plugin
+        registers, ``"metric 'mine' (class my_module.Mine, not registered)"``.
+
+    Examples
+    --------
+    >>> from sk_metameta.metrics import EuclideanMetric
+    >>> describe_component(EuclideanMetric())
+    "metric 'euclidean' (built-in)"
+    """
+    kind = kind_of(component)
+    label = kind.label if kind else "component"
+    registered = get_registry().find(component)
+    if registered is not None:
+        return f"{label} {registered.name!r} ({registered.origin})"
+    cls = type(component)
+    name = getattr(component, "name", "") or cls.__name__
+    return f"{label} {name!r} (class {cls.__module__}.{cls.__name__}, not registered)"

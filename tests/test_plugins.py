@@ -5,7 +5,6 @@ Installed plugins are simulated by real distributions (a ``.dist-info`` director
 with ``entry_points.txt`` next to the plugin module) on a temporary ``sys.path``
 entry, which is what ``importlib.metadata`` finds for an installed package."""
 
-import inspect
 import itertools
 import sys
 import textwrap
@@ -15,21 +14,22 @@ import numpy as np
 import pytest
 
 import sk_metameta
-from sk_metameta import _builtin, hookspecs, task_distances
+from sk_metameta import _builtin, task_distances
 from sk_metameta._components import resolve_metric
 from sk_metameta.cli import main
+from sk_metameta.exceptions import PluginError, PluginLoadWarning
+from sk_metameta.hookspecs import (
+    MetricRecord,
+    TaskFeatureRecord,
+    hookimpl,
+)
 from sk_metameta.metrics import BUILTIN_METRICS, EuclideanMetric
 from sk_metameta.plugins import (
     BLOCK_ENV_VAR,
     KINDS,
-    MetricRecord,
-    PluginError,
-    PluginLoadWarning,
     Registry,
-    TaskFeatureRecord,
-    TransferRuleRecord,
+    describe_component,
     get_registry,
-    hookimpl,
     iter_plugin_info,
     reset_registry,
     use_registry,
@@ -40,8 +40,8 @@ from sk_metameta.transfer import BUILTIN_TRANSFER_RULES
 _counter = itertools.count()
 
 PLUGIN_SOURCE = """
+from sk_metameta.hookspecs import MetricRecord, hookimpl
 from sk_metameta.metrics import EuclideanMetric
-from sk_metameta.plugins import MetricRecord, hookimpl
 
 
 class {cls}(EuclideanMetric):
@@ -105,18 +105,6 @@ def _loaded_registry():
 
 
 # -- hooks and built-ins ----------------------------------------------------------
-def test_every_hook_is_specified_documented_and_known():
-    specs = {
-        name
-        for name, func in inspect.getmembers(hookspecs, inspect.isfunction)
-        if name.startswith("sk_metameta_")
-    }
-    assert specs == set(KINDS.values())
-    for name in specs:
-        doc = inspect.getdoc(getattr(hookspecs, name))
-        assert doc and "Returns" in doc, name
-
-
 def test_builtins_are_registered_through_the_hooks():
     registry = Registry.from_plugins(builtins=True)
     assert registry.plugin_manager.get_plugin("builtin") is _builtin
@@ -143,23 +131,6 @@ def test_registry_without_builtins_is_empty():
     assert all(registry.names(kind) == [] for kind in KINDS)
     with pytest.raises(ValueError, match=r"available: \(none\)"):
         registry.get("metric", "euclidean")
-
-
-def test_records_normalise_names_and_need_a_callable():
-    assert MetricRecord("My-Metric Name", EuclideanMetric).name == "my_metric_name"
-    assert TaskFeatureRecord("m", MomentFeatures).summary == MomentFeatures.summary
-
-    def factory():
-        """First line of the docstring.
-
-        More text.
-        """
-
-    assert TransferRuleRecord("r", factory).summary == "First line of the docstring."
-    with pytest.raises(TypeError, match="factory must be callable"):
-        MetricRecord("broken", "not callable")
-    with pytest.raises(ValueError, match="non-empty str"):
-        MetricRecord("  ", EuclideanMetric)
 
 
 def test_shared_registry_is_cached_reset_and_swapped():
@@ -199,40 +170,65 @@ def test_object_plugins_register_components():
 
 
 def test_duplicate_name_names_both_plugins():
+    # a warning when the registry is built, an error when the name is used
+    with pytest.warns(PluginLoadWarning, match="'twice'") as record:
+        registry = Registry.from_plugins(
+            PluginA("twice", "only_a"), PluginB("twice", "only_b")
+        )
     with pytest.raises(PluginError) as info:
-        Registry.from_plugins(PluginA("twice"), PluginB("twice"))
-    message = str(info.value)
-    assert "'twice'" in message and "'PluginA'" in message and "'PluginB'" in message
-    assert BLOCK_ENV_VAR in message
-    # components are collected in registration order: the first one registered
-    # holds the name, the second is the duplicate
-    assert message.index("'PluginA'") < message.index("'PluginB'")
+        registry.get("metric", "twice")
+    for message in (str(record[0].message), str(info.value)):
+        assert "'twice'" in message and "'PluginA'" in message
+        assert "'PluginB'" in message and BLOCK_ENV_VAR in message
+        # components are collected in registration order: the first one
+        # registered is named first
+        assert message.index("'PluginA'") < message.index("'PluginB'")
+    # only the ambiguous name is refused
+    assert "twice" not in registry.names("metric")
+    assert {"only_a", "only_b", "euclidean"} <= set(registry.names("metric"))
+    assert len(record) == 1
 
 
 def test_duplicate_of_a_builtin_names_sk_metameta():
-    with pytest.raises(PluginError, match=r"'builtin' \(provider sk-metameta") as info:
-        Registry.from_plugins(PluginA("Euclidean"))
-    assert "'PluginA'" in str(info.value)
+    # the built-in keeps its name: a plugin cannot replace it
+    with pytest.warns(
+        PluginLoadWarning, match=r"'builtin' \(provider sk-metameta"
+    ) as record:
+        registry = Registry.from_plugins(PluginA("Euclidean"))
+    assert "'PluginA'" in str(record[0].message)
+    assert registry.get("metric", "euclidean").plugin == "builtin"
+    assert registry.plugin_info["PluginA"].status == "partial"
+    assert registry.plugin_info["builtin"].status == "loaded"
 
 
 def test_duplicate_between_installed_distributions_names_both_providers(install):
     install("dist-one", metric="shared_name", version="1.0")
     install("dist-two", metric="shared_name", version="2.0")
+    with pytest.warns(PluginLoadWarning, match="'shared_name'") as record:
+        registry = _loaded_registry()
     with pytest.raises(PluginError) as info:
-        _loaded_registry()
-    message = str(info.value)
-    assert "'shared_name'" in message
-    assert "dist-one 1.0" in message and "dist-two 2.0" in message
+        registry.get("metric", "shared_name")
+    for message in (str(record[0].message), str(info.value)):
+        assert "'shared_name'" in message
+        assert "dist-one 1.0" in message and "dist-two 2.0" in message
 
 
-def test_wrong_record_type_is_an_error():
+def test_wrong_record_type_is_skipped_with_a_warning():
     class WrongRecords:
         @hookimpl
         def sk_metameta_register_metrics(self):
-            return [TaskFeatureRecord("x", MomentFeatures)]
+            return [
+                TaskFeatureRecord("x", MomentFeatures),
+                MetricRecord("y", EuclideanMetric),
+            ]
 
-    with pytest.raises(PluginError, match="expected MetricRecord records"):
-        Registry.from_plugins(WrongRecords())
+    with pytest.warns(PluginLoadWarning, match="expected MetricRecord records") as rec:
+        registry = Registry.from_plugins(WrongRecords())
+    assert "'WrongRecords'" in str(rec[0].message) and len(rec) == 1
+    # the malformed record only is refused
+    assert "y" in registry.names("metric")
+    assert "x" not in registry.names("metric") + registry.names("task_features")
+    assert registry.plugin_info["WrongRecords"].status == "partial"
 
 
 def test_hook_that_raises_warns_and_other_hooks_still_register():
@@ -366,6 +362,246 @@ def test_two_distributions_with_one_entry_point_name_warn(install):
     # the first one found is loaded, the other skipped
     found = {"first_metric", "second_metric"} & set(registry.names("metric"))
     assert len(found) == 1
+
+
+# -- what a plugin cannot break ---------------------------------------------------
+def _fit_default_and_named(metric="euclidean"):
+    """A default fit and a task distance by name: what every user does."""
+    from sk_metameta import TransferRegressor
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 2))
+    tasks = np.repeat([0, 1, 2], 10)
+    y = X @ [1.0, -1.0] + rng.normal(size=30)
+    TransferRegressor().fit(X, y, tasks=tasks).predict(X, tasks=tasks)
+    return task_distances(X, tasks=tasks, metric=metric).distances
+
+
+def test_a_clash_leaves_builtins_and_other_components_working():
+    with pytest.warns(PluginLoadWarning):
+        registry = Registry.from_plugins(PluginA("twice"), PluginB("twice", "mine"))
+    with use_registry(registry):
+        assert _fit_default_and_named("mine").shape == (3, 3)
+        # the ambiguous name, used by an estimator: the error names both providers
+        with pytest.raises(PluginError, match=r"metric='twice': two plugins") as info:
+            _fit_default_and_named("twice")
+    assert "'PluginA'" in str(info.value) and "'PluginB'" in str(info.value)
+    [problem] = registry.problems()
+    assert (problem.problem, problem.kind, problem.name) == ("clash", "metric", "twice")
+    assert problem.plugins == ("PluginA", "PluginB")
+    statuses = {p.plugin: p.status for p in iter_plugin_info(registry)}
+    assert statuses == {"builtin": "loaded", "PluginA": "partial", "PluginB": "partial"}
+    assert "'twice'" in registry.plugin_info["PluginA"].detail
+
+
+def test_three_plugins_with_one_name_are_all_named():
+    class PluginC(_MetricPlugin):
+        pass
+
+    plugins = PluginA("thrice"), PluginB("thrice"), PluginC("thrice")
+    with pytest.warns(PluginLoadWarning, match="3 plugins register"):
+        registry = Registry.from_plugins(*plugins)
+    with pytest.raises(PluginError) as info:
+        registry.get("metric", "thrice")
+    assert all(f"'{p}'" in str(info.value) for p in ("PluginA", "PluginB", "PluginC"))
+
+
+class _Exits:
+    """A plugin whose metrics hook ends the process; its other hook is fine."""
+
+    @hookimpl
+    def sk_metameta_register_metrics(self):
+        sys.exit(3)
+
+    @hookimpl
+    def sk_metameta_register_task_features(self):
+        return [TaskFeatureRecord("exit_moments", MomentFeatures)]
+
+
+def test_a_hook_that_exits_is_skipped_and_the_host_goes_on():
+    with pytest.warns(PluginLoadWarning, match=r"'_Exits'.*SystemExit\(3\)"):
+        registry = Registry.from_plugins(_Exits())
+    assert "exit_moments" in registry.names("task_features")
+    with use_registry(registry):
+        assert _fit_default_and_named().shape == (3, 3)
+    assert [p.problem for p in registry.problems()] == ["hook failed"]
+
+
+class _CustomBaseException(BaseException):
+    pass
+
+
+@pytest.mark.parametrize(
+    "statement", ["import sys; sys.exit(3)", "raise SystemExit('bye')", "CUSTOM"]
+)
+def test_an_installed_plugin_that_exits_at_import_is_skipped(install, statement):
+    if statement == "CUSTOM":
+        statement = "raise BaseException('not an Exception')"
+    install("sk-metameta-exits", source=statement + "\n", version="0.3")
+    with pytest.warns(PluginLoadWarning) as record:
+        registry = _loaded_registry()
+    message = " ".join(str(w.message) for w in record)
+    assert "'sk_metameta_exits'" in message and "sk-metameta-exits 0.3" in message
+    assert registry.plugin_info["sk_metameta_exits"].status == "failed"
+    [problem] = registry.problems()
+    assert problem.problem == "failed" and problem.plugins == ("sk_metameta_exits",)
+    assert "sk-metameta-exits 0.3" in problem.message
+    with use_registry(registry):
+        assert _fit_default_and_named().shape == (3, 3)
+
+
+def test_a_keyboard_interrupt_in_a_plugin_is_not_swallowed():
+    class Interrupted:
+        @hookimpl
+        def sk_metameta_register_metrics(self):
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        Registry.from_plugins(Interrupted())
+
+
+def _not_a_component():
+    """A factory that builds a dict."""
+    return {"space": "features"}
+
+
+def _needs_an_argument(p):
+    """A factory that cannot be called with no argument."""
+    return EuclideanMetric()
+
+
+def _exits():
+    """A factory that ends the process."""
+    sys.exit(4)
+
+
+def _euclidean_factory():
+    """A valid factory that is not a class."""
+    return EuclideanMetric()
+
+
+class _Factories:
+    @hookimpl
+    def sk_metameta_register_metrics(self):
+        return [
+            MetricRecord("dict_metric", _not_a_component),
+            MetricRecord("class_of_another_kind", MomentFeatures),
+            MetricRecord("needs_argument", _needs_an_argument),
+            MetricRecord("exiting_factory", _exits),
+            MetricRecord("function_metric", _euclidean_factory),
+        ]
+
+
+def test_records_whose_factory_builds_no_component_are_skipped_at_load():
+    with pytest.warns(PluginLoadWarning) as record:
+        registry = Registry.from_plugins(_Factories())
+    messages = [str(w.message) for w in record]
+    assert len(messages) == 4
+    for name, why in [
+        ("dict_metric", "not a BaseTaskMetric"),
+        ("class_of_another_kind", "not a subclass of BaseTaskMetric"),
+        ("needs_argument", "factory() with no argument raised TypeError"),
+        ("exiting_factory", "SystemExit(4)"),
+    ]:
+        [message] = [m for m in messages if f"'{name}'" in m]
+        assert "'_Factories'" in message and "metric" in message and why in message
+    assert registry.names("metric") == sorted(
+        [c.name for c in BUILTIN_METRICS] + ["function_metric"]
+    )
+    function_metric = registry.get("metric", "function_metric")
+    assert function_metric.component_class is EuclideanMetric
+    problems = registry.problems()
+    assert {p.problem for p in problems} == {"malformed record"}
+    assert {p.name for p in problems} == {
+        "dict_metric",
+        "class_of_another_kind",
+        "needs_argument",
+        "exiting_factory",
+    }
+
+
+def test_a_factory_that_builds_something_else_with_parameters_is_an_error_at_use():
+    def sometimes(p=1):
+        return EuclideanMetric() if p == 1 else {"p": p}
+
+    class Sometimes:
+        @hookimpl
+        def sk_metameta_register_metrics(self):
+            return [MetricRecord("sometimes", sometimes)]
+
+    registry = Registry.from_plugins(Sometimes())
+    with pytest.raises(PluginError, match=r"metric 'sometimes' \(plugin 'Sometimes'"):
+        registry.create("metric", "sometimes", p=2)
+
+
+def test_use_registry_is_local_to_the_thread():
+    import threading
+
+    empty = Registry.from_plugins(builtins=False)
+    entered, fitted = threading.Event(), threading.Event()
+    seen = {}
+
+    def in_a_block():
+        with use_registry(empty):
+            seen["inside"] = get_registry()
+            entered.set()
+            fitted.wait(timeout=60)
+
+    def plain_fit():
+        entered.wait(timeout=60)
+        try:
+            seen["distances"] = _fit_default_and_named()
+            seen["other"] = get_registry()
+        finally:
+            fitted.set()
+
+    threads = [threading.Thread(target=in_a_block), threading.Thread(target=plain_fit)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert seen["inside"] is empty
+    assert seen["other"] is not empty and seen["distances"].shape == (3, 3)
+    assert get_registry() is not empty
+
+
+def test_describe_component_names_the_plugin_and_provider(install):
+    install("sk-metameta-described", metric="described_metric", version="1.2")
+    registry = _loaded_registry()
+    with use_registry(registry):
+        metric = registry.create("metric", "described_metric")
+        assert describe_component(metric) == (
+            "metric 'described_metric' (plugin 'sk_metameta_described', provider "
+            "sk-metameta-described 1.2)"
+        )
+        assert describe_component(EuclideanMetric()) == "metric 'euclidean' (built-in)"
+        assert describe_component(MomentFeatures()) == (
+            "task features 'moments' (built-in)"
+        )
+
+        class Unregistered(EuclideanMetric):
+            name = "mine"
+
+        assert describe_component(Unregistered()) == (
+            f"metric 'mine' (class {__name__}.Unregistered, not registered)"
+        )
+
+
+def test_registry_problems_list_every_kind_of_problem(install):
+    install("dist-one", metric="shared_name", version="1.0")
+    install("dist-two", metric="shared_name", version="2.0")
+    install("sk-metameta-broken", source="raise ImportError('missing dependency')\n")
+    with pytest.warns(PluginLoadWarning):
+        registry = _loaded_registry()
+    problems = {p.problem: p for p in registry.problems()}
+    assert set(problems) == {"failed", "clash"}
+    assert "missing dependency" in problems["failed"].message
+    assert "sk-metameta-broken 1.2.3" in problems["failed"].message
+    clash = problems["clash"].message
+    assert "dist-one 1.0" in clash and "dist-two 2.0" in clash
+    statuses = {p.plugin: p.status for p in iter_plugin_info(registry)}
+    assert statuses["dist_one"] == statuses["dist_two"] == "partial"
+    assert statuses["sk_metameta_broken"] == "failed"
 
 
 # -- names ------------------------------------------------------------------------

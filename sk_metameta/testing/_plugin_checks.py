@@ -11,19 +11,9 @@ import hypothesis
 import pluggy
 
 from .. import hookspecs
-from ..hookspecs import PROJECT_NAME
-from ..metrics.base import BaseTaskMetric
-from ..plugins import (
-    KINDS,
-    MetricRecord,
-    PluginError,
-    PluginLoadWarning,
-    Registry,
-    TaskFeatureRecord,
-    TransferRuleRecord,
-)
-from ..task_features.base import BaseTaskFeatures
-from ..transfer.base import BaseTransferRule
+from ..exceptions import PluginError, PluginLoadWarning
+from ..hookspecs import COMPONENT_KINDS, PROJECT_NAME, kind_of
+from ..plugins import Registry
 from ._common import fail
 from ._metric_checks import check_metric
 from ._task_feature_checks import check_task_features
@@ -32,15 +22,11 @@ from ._transfer_checks import check_transfer_rule
 __all__ = ["check_component", "check_plugin"]
 
 _HOOK_PREFIX = f"{PROJECT_NAME}_"
-_RECORDS = {
-    "metric": MetricRecord,
-    "task_features": TaskFeatureRecord,
-    "transfer_rule": TransferRuleRecord,
-}
-_BASES = {
-    "metric": BaseTaskMetric,
-    "task_features": BaseTaskFeatures,
-    "transfer_rule": BaseTransferRule,
+#: The check of each component kind.
+_CHECKS = {
+    "metric": check_metric,
+    "task_features": check_task_features,
+    "transfer_rule": check_transfer_rule,
 }
 
 
@@ -80,17 +66,13 @@ def check_component(
     >>> from sk_metameta.testing import check_component
     >>> check_component(MomentFeatures(), max_examples=5)
     """
-    if isinstance(component, BaseTaskMetric):
-        check_metric(component, max_examples=max_examples, settings=settings)
-    elif isinstance(component, BaseTaskFeatures):
-        check_task_features(component, max_examples=max_examples, settings=settings)
-    elif isinstance(component, BaseTransferRule):
-        check_transfer_rule(component, max_examples=max_examples, settings=settings)
-    else:
+    kind = kind_of(component)
+    if kind is None:
         raise TypeError(
             f"{component!r} is not a task metric, task feature extractor or "
             "transfer rule."
         )
+    _CHECKS[kind.name](component, max_examples=max_examples, settings=settings)
 
 
 def check_plugin(
@@ -107,7 +89,7 @@ def check_plugin(
     - defines a hook implementation whose name is not a hook of
       :mod:`sk_metameta.hookspecs` (a misspelling, caught by pluggy's
       ``check_pending``), or a function named like a hook but not marked with
-      :data:`~sk_metameta.plugins.hookimpl` (pluggy would silently ignore it);
+      :data:`~sk_metameta.hookspecs.hookimpl` (pluggy would silently ignore it);
     - returns from a hook something other than an iterable of the hook's record
       type, or registers one name twice, or a name a built-in already has;
     - registers a factory that does not build a component of the hook's kind;
@@ -146,7 +128,7 @@ def check_plugin(
     Examples
     --------
     >>> from sk_metameta.metrics import EuclideanMetric
-    >>> from sk_metameta.plugins import MetricRecord, hookimpl
+    >>> from sk_metameta.hookspecs import MetricRecord, hookimpl
     >>> from sk_metameta.testing import check_plugin
     >>> class MyPlugin:
     ...     @hookimpl
@@ -175,20 +157,18 @@ def check_plugin(
     records = _collect_records(plugin, who)
     if not any(records.values()):
         fail(who, "registers nothing", "no hook returned a component record")
+    created = [
+        (kind, record.name, _create(record, kind, who))
+        for kind, kind_records in records.items()
+        for record in kind_records
+    ]
     _check_no_clash(plugin, who)
-
-    checked = []
-    for kind, kind_records in records.items():
-        for record in kind_records:
-            component = _create(record, kind, who)
-            checked.append((kind, record.name))
-            if not components:
-                continue
-            try:
-                check_component(component, max_examples=max_examples, settings=settings)
-            except AssertionError as exc:
-                raise AssertionError(f"{who}, {kind} {record.name!r}: {exc}") from exc
-    return checked
+    for kind, name, component in created if components else ():
+        try:
+            check_component(component, max_examples=max_examples, settings=settings)
+        except AssertionError as exc:
+            raise AssertionError(f"{who}, {kind} {name!r}: {exc}") from exc
+    return [(kind, name) for kind, name, _ in created]
 
 
 def _hook_attributes(plugin: Any) -> dict[str, Any]:
@@ -203,7 +183,7 @@ def _hook_attributes(plugin: Any) -> dict[str, Any]:
 def _check_hook_names(plugin: Any, who: str) -> None:
     pm = pluggy.PluginManager(PROJECT_NAME)
     pm.add_hookspecs(hookspecs)
-    known = list(KINDS.values())
+    known = [kind.hook for kind in COMPONENT_KINDS.values()]
     try:
         pm.register(plugin, name="plugin-under-check")
     except Exception as exc:  # PluginValidationError: wrong arguments, ...
@@ -220,7 +200,7 @@ def _check_hook_names(plugin: Any, who: str) -> None:
                 who,
                 f"hook {attr!r} is not marked",
                 f"decorate {getattr(value, '__name__', attr)} with "
-                "sk_metameta.plugins.hookimpl, or pluggy never calls it",
+                "sk_metameta.hookspecs.hookimpl, or pluggy never calls it",
             )
     try:
         pm.check_pending()
@@ -231,7 +211,8 @@ def _check_hook_names(plugin: Any, who: str) -> None:
 def _collect_records(plugin: Any, who: str) -> dict[str, list]:
     records: dict[str, list] = {}
     hooks = _hook_attributes(plugin)
-    for kind, hook_name in KINDS.items():
+    for kind, spec in COMPONENT_KINDS.items():
+        hook_name, record_type = spec.hook, spec.record
         records[kind] = []
         if hook_name not in hooks:
             continue
@@ -244,11 +225,11 @@ def _collect_records(plugin: Any, who: str) -> dict[str, list]:
             ) from exc
         names = set()
         for record in items:
-            if not isinstance(record, _RECORDS[kind]):
+            if not isinstance(record, record_type):
                 fail(
                     who,
                     hook_name,
-                    f"returned {record!r}; expected {_RECORDS[kind].__name__} records",
+                    f"returned {record!r}; expected {record_type.__name__} records",
                 )
             if record.name in names:
                 fail(who, hook_name, f"registers the name {record.name!r} twice")
@@ -276,10 +257,11 @@ def _create(record: Any, kind: str, who: str) -> Any:
             f"{who}: {kind} {record.name!r}: factory() with no argument raised "
             f"{type(exc).__name__}: {exc}"
         ) from exc
-    if not isinstance(component, _BASES[kind]):
+    base = COMPONENT_KINDS[kind].base
+    if not isinstance(component, base):
         fail(
             who,
             f"{kind} {record.name!r}",
-            f"factory() built {component!r}, not a {_BASES[kind].__name__}",
+            f"factory() built {component!r}, not a {base.__name__}",
         )
     return component

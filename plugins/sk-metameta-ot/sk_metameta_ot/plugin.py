@@ -6,8 +6,7 @@ package's ``pyproject.toml``).
 
 from __future__ import annotations
 
-from sk_metameta.hookspecs import hookimpl
-from sk_metameta.plugins import MetricRecord
+from sk_metameta.hookspecs import MetricRecord, hookimpl
 
 from ._otdd import OTDDMetric
 from ._wasserstein import WassersteinMetric

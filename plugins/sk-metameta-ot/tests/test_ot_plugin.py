@@ -61,18 +61,24 @@ def test_plugin_module_alone_registers(installed):
 
 
 def test_another_plugin_with_the_same_name_is_an_error_naming_both():
-    from sk_metameta.hookspecs import hookimpl
-    from sk_metameta.plugins import MetricRecord, PluginError
+    from sk_metameta.exceptions import PluginError, PluginLoadWarning
+    from sk_metameta.hookspecs import MetricRecord, hookimpl
 
     class OtherWasserstein:
         @hookimpl
         def sk_metameta_register_metrics(self):
             return [MetricRecord("wasserstein", WassersteinMetric)]
 
+    # a warning when the registry is built, an error when the name is used
+    with pytest.warns(PluginLoadWarning, match="two plugins register") as warning:
+        registry = Registry.from_plugins(OtherWasserstein(), entry_points=True)
     with pytest.raises(PluginError, match="two plugins register") as error:
-        Registry.from_plugins(OtherWasserstein(), entry_points=True)
-    assert "'ot' (provider sk-metameta-ot" in str(error.value)
-    assert "'OtherWasserstein'" in str(error.value)
+        registry.get("metric", "wasserstein")
+    for message in (str(warning[0].message), str(error.value)):
+        assert "'ot' (provider sk-metameta-ot" in message
+        assert "'OtherWasserstein'" in message
+    # the plugin's other metric is not ambiguous and stays usable
+    assert registry.get("metric", "otdd").provider == "sk-metameta-ot"
 
 
 def test_block_env_var_hides_the_plugin(monkeypatch):

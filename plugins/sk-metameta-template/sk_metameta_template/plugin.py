@@ -8,7 +8,7 @@ is simply left out.
 
 from __future__ import annotations
 
-from sk_metameta.plugins import (
+from sk_metameta.hookspecs import (
     MetricRecord,
     TaskFeatureRecord,
     TransferRuleRecord,
