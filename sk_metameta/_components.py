@@ -34,6 +34,12 @@ def named_error(exc: Exception, who: str) -> Exception:
     The copy has the type of ``exc`` when that type can be built from one message
     (``ValueError``, ``KeyError``, ``RuntimeError``, ...), else it is a
     :class:`~sk_metameta.exceptions.PluginError`. Raise it ``from exc``.
+
+    Examples
+    --------
+    >>> error = named_error(KeyError("x"), "metric 'mine' (plugin 'p', provider p 1.0)")
+    >>> type(error).__name__, error.args[0]
+    ('KeyError', "metric 'mine' (plugin 'p', provider p 1.0): KeyError: 'x'")
     """
     message = f"{who}: {type(exc).__name__}: {exc}"
     try:
@@ -65,18 +71,6 @@ def component_errors(component: Any) -> Iterator[None]:
     Yields
     ------
     None
-
-    Examples
-    --------
-    >>> from sk_metameta.metrics import EuclideanMetric
-    >>> class Broken(EuclideanMetric):
-    ...     name = "broken"
-    >>> try:
-    ...     with component_errors(Broken()):
-    ...         raise KeyError("x")
-    ... except KeyError as exc:
-    ...     print(exc.args[0])
-    metric 'broken' (class ...Broken, not registered): KeyError: 'x'
     """
     try:
         yield

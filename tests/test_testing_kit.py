@@ -11,6 +11,12 @@ from hypothesis import strategies as st
 from scipy import sparse
 
 from sk_metameta import check_tasks
+from sk_metameta.hookspecs import (
+    MetricRecord,
+    TaskFeatureRecord,
+    TransferRuleRecord,
+    hookimpl,
+)
 from sk_metameta.metrics import (
     METRIC,
     PSEUDOMETRIC,
@@ -19,12 +25,6 @@ from sk_metameta.metrics import (
     EuclideanMetric,
     FeatureMetric,
     SampleMetric,
-)
-from sk_metameta.plugins import (
-    MetricRecord,
-    TaskFeatureRecord,
-    TransferRuleRecord,
-    hookimpl,
 )
 from sk_metameta.task_features import (
     BaseTaskFeatures,
@@ -210,6 +210,68 @@ def test_check_metric_on_a_restricted_domain():
     check_metric(Hellinger(), bounds=(0.0, 50.0))
     with pytest.raises(AssertionError, match="raised ValueError on valid input"):
         check_metric(Hellinger(), **FAST)
+
+
+class DeclaredHellinger(FeatureMetric):
+    """Hellinger distance of non-negative vectors: Euclidean between square roots."""
+
+    name, summary, axioms = "kit_hellinger", "Hellinger distance.", METRIC
+    input_bounds = (0.0, None)
+
+    def _pairwise(self, A, B):
+        diff = np.sqrt(A)[:, None, :] - np.sqrt(B)[None, :, :]
+        return np.sqrt(0.5 * (diff**2).sum(axis=-1))
+
+
+class HellingerPlugin:
+    @hookimpl
+    def sk_metameta_register_metrics(self):
+        return [MetricRecord("kit_hellinger", DeclaredHellinger)]
+
+
+def test_a_declared_domain_is_used_by_check_metric_and_check_plugin():
+    # a correct metric of non-negative vectors passes once it declares its domain
+    check_metric(DeclaredHellinger(), **FAST)
+    assert check_plugin(HellingerPlugin(), **FAST) == [("metric", "kit_hellinger")]
+    # pairwise refuses values outside the domain, naming it
+    with pytest.raises(ValueError, match=r"defined for values in \[0.0, inf\)"):
+        DeclaredHellinger().pairwise([[1.0], [-0.5]])
+    # drawing outside the domain is refused by pairwise: the kit reports it
+    with pytest.raises(AssertionError, match="raised ValueError on valid input"):
+        check_metric(DeclaredHellinger(), bounds=(-1.0, 1.0), **FAST)
+
+
+def test_the_drawn_values_stay_inside_the_declared_domain():
+    seen = []
+
+    class Recorded(DeclaredHellinger):
+        name = "kit_recorded"
+
+        def _pairwise(self, A, B):
+            seen.extend([A.min(), A.max(), B.min(), B.max()])
+            return super()._pairwise(A, B)
+
+    class FarAway(Recorded):
+        input_bounds = (200.0, None)
+
+    check_metric(Recorded(), max_examples=20)
+    assert 0.0 <= min(seen) and max(seen) <= 100.0
+    seen.clear()
+    check_metric(FarAway(), max_examples=20, axioms=set())
+    # a domain beside the default range: a range of the default width at its bound
+    assert 200.0 <= min(seen) and max(seen) <= 400.0
+
+
+@pytest.mark.parametrize(
+    "bounds", [(1.0,), (0.0, "high"), (1.0, 0.0), (np.inf, None), [0.0, None]]
+)
+def test_malformed_input_bounds_fail_the_check(bounds):
+    class Malformed(DeclaredHellinger):
+        name = "kit_malformed"
+        input_bounds = bounds
+
+    with pytest.raises(AssertionError, match="input_bounds"):
+        check_metric(Malformed(), max_examples=3)
 
 
 # -- metrics that break what they declare -----------------------------------------
@@ -718,8 +780,8 @@ def test_check_plugin_by_module_name(tmp_path, monkeypatch):
     (tmp_path / "kit_plugin_module.py").write_text(
         textwrap.dedent(
             """
+            from sk_metameta.hookspecs import MetricRecord, hookimpl
             from sk_metameta.metrics import EuclideanMetric
-            from sk_metameta.plugins import MetricRecord, hookimpl
 
             @hookimpl
             def sk_metameta_register_metrics():

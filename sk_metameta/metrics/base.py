@@ -7,7 +7,9 @@ from typing import ClassVar
 import numpy as np
 from sklearn.base import BaseEstimator
 
+from .._components import component_errors
 from .._tasks import TaskIndex, check_tasks
+from ..plugins import describe_component
 
 __all__ = [
     "AXIOMS",
@@ -82,6 +84,18 @@ class BaseTaskMetric(BaseEstimator):
     frozenset of :data:`AXIOMS`, exactly those that hold) and ``space``
     (``"features"`` or ``"samples"``), and implement ``pairwise``. Like scikit-learn
     estimators, ``__init__`` only stores its keyword arguments.
+
+    A metric defined on part of the space only declares it in ``input_bounds``,
+    ``(low, high)`` with ``None`` for no bound: ``(0.0, None)`` for a metric of
+    non-negative vectors. ``pairwise`` refuses values outside, and the
+    conformance kit (:func:`~sk_metameta.testing.check_metric`) draws inside.
+
+    ``pairwise`` validates what the metric returns, in one place for every
+    metric: one finite distance per pair of tasks and, if the metric declares
+    ``non_negativity``, none negative (values above ``-1e-9`` times the scale
+    of the distances and inputs are rounding, set to 0). An error names the
+    metric and its plugin, and so does an exception raised inside a metric
+    that is not a built-in.
     """
 
     name: ClassVar[str] = ""
@@ -92,6 +106,8 @@ class BaseTaskMetric(BaseEstimator):
     min_rows: ClassVar[int] = 1
     #: Whether the metric uses ``y`` (sample metrics only).
     requires_y: ClassVar[bool] = False
+    #: Values the metric is defined for, ``(low, high)``; ``None``: no bound.
+    input_bounds: ClassVar[tuple[float | None, float | None]] = (None, None)
 
     @property
     def axiom_class(self) -> str:
@@ -122,14 +138,23 @@ class FeatureMetric(BaseTaskMetric):
         -------
         distances : ndarray of shape (n_tasks_a, n_tasks_b)
         """
-        A = _check_features(A, "A", self.name)
-        B = A if B is None else _check_features(B, "B", self.name)
+        A = _check_input(A, "A", self)
+        B = A if B is None else _check_input(B, "B", self)
         if A.shape[1] != B.shape[1]:
             raise ValueError(
                 f"metric {self.name!r}: A has {A.shape[1]} task features but B has "
                 f"{B.shape[1]}."
             )
-        return self._pairwise(A, B)
+        with component_errors(self):
+            D = self._pairwise(A, B)
+        return _checked_distances(
+            self,
+            D,
+            (A, B),
+            (A.shape[0], B.shape[0]),
+            lambda i: f"row {i} of A",
+            lambda j: f"row {j} of B" if B is not A else f"row {j} of A",
+        )
 
     def _pairwise(self, A: np.ndarray, B: np.ndarray) -> np.ndarray:
         raise NotImplementedError
@@ -169,13 +194,13 @@ class SampleMetric(BaseTaskMetric):
         distances : ndarray of shape (n_tasks, n_tasks_other)
             Tasks in the order of their sorted labels.
         """
-        X = _check_features(X, "X", self.name)
+        X = _check_input(X, "X", self)
         purpose = f"metric {self.name!r}"
         index = check_tasks(tasks, X.shape[0], min_rows=self.min_rows, purpose=purpose)
         if X_other is None:
             X_other, index_other, y_other = X, index, y
         else:
-            X_other = _check_features(X_other, "X_other", self.name)
+            X_other = _check_input(X_other, "X_other", self)
             index_other = check_tasks(
                 tasks_other, X_other.shape[0], min_rows=self.min_rows, purpose=purpose
             )
@@ -186,7 +211,16 @@ class SampleMetric(BaseTaskMetric):
                 )
         if self.requires_y and (y is None or y_other is None):
             raise ValueError(f"metric {self.name!r} needs y for every task.")
-        return self._pairwise(X, index, X_other, index_other, y, y_other)
+        with component_errors(self):
+            D = self._pairwise(X, index, X_other, index_other, y, y_other)
+        return _checked_distances(
+            self,
+            D,
+            (X, X_other),
+            (index.n_tasks, index_other.n_tasks),
+            lambda i: f"task {_label(index.labels[i])!r}",
+            lambda j: f"task {_label(index_other.labels[j])!r}",
+        )
 
     def _pairwise(
         self,
@@ -212,6 +246,75 @@ def _check_features(A, name: str, metric: str) -> np.ndarray:
     if not np.isfinite(A).all():
         raise ValueError(f"metric {metric!r}: {name} contains NaN or infinity.")
     return A
+
+
+def _check_input(A, name: str, metric: BaseTaskMetric) -> np.ndarray:
+    """:func:`_check_features`, then the metric's ``input_bounds``."""
+    A = _check_features(A, name, metric.name)
+    low, high = metric.input_bounds
+    if (low is not None and A.min() < low) or (high is not None and A.max() > high):
+        value = A.min() if low is not None and A.min() < low else A.max()
+        raise ValueError(
+            f"metric {metric.name!r} is defined for values in "
+            f"{_interval(low, high)} (its input_bounds); {name} has {float(value)!r}."
+        )
+    return A
+
+
+def _label(label):
+    """A task label as the user wrote it (a Python int or str, not a NumPy one)."""
+    return label.item() if isinstance(label, np.generic) else label
+
+
+def _interval(low, high) -> str:
+    left = "(-inf" if low is None else f"[{low!r}"
+    right = "inf)" if high is None else f"{high!r}]"
+    return f"{left}, {right}"
+
+
+def _refuse(metric: BaseTaskMetric, what: str) -> ValueError:
+    return ValueError(f"{describe_component(metric)} {what}")
+
+
+def _checked_distances(metric, D, inputs, shape, row_name, col_name) -> np.ndarray:
+    """The distances ``D`` a metric returned, validated; errors name the metric.
+
+    ``D`` must be a finite float array of ``shape`` (one row per task or vector of
+    the first inputs, one column per task of the second). When the metric
+    declares ``non_negativity``, no distance may be below ``-1e-9`` times the
+    scale of the distances and of the inputs; smaller negative values are
+    rounding errors, set to 0.
+    """
+    try:
+        D = np.asarray(D, dtype=float)
+    except (TypeError, ValueError):
+        what = f"{type(D).__name__} {D!r:.80}"
+        raise _refuse(metric, f"returned {what}, not an array of distances.") from None
+    if D.shape != shape:
+        raise _refuse(
+            metric,
+            f"returned shape {D.shape}, expected {shape} (one distance per pair).",
+        )
+    finite = np.isfinite(D)
+    if not finite.all():
+        i, j = np.argwhere(~finite)[0]
+        raise _refuse(
+            metric,
+            f"returned non-finite distances ({float(D[i, j])!r} between "
+            f"{row_name(i)} and {col_name(j)}).",
+        )
+    if "non_negativity" in metric.axioms and D.size and D.min() < 0.0:
+        i, j = np.unravel_index(int(np.argmin(D)), D.shape)
+        scale = max(np.abs(D).max(), *(np.abs(x).max() for x in inputs))
+        if D[i, j] < -1e-9 * scale:
+            raise _refuse(
+                metric,
+                f"returned a negative distance, {float(D[i, j])!r} between "
+                f"{row_name(i)} and {col_name(j)}; task distances must be >= 0 "
+                "(non_negativity).",
+            )
+        D = np.maximum(D, 0.0)
+    return D
 
 
 class CallableMetric(FeatureMetric):

@@ -8,7 +8,9 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
+from .._components import component_errors
 from .._tasks import TaskIndex, check_tasks
+from ..plugins import describe_component
 
 __all__ = ["BaseTaskFeatures", "CallableTaskFeatures"]
 
@@ -24,6 +26,11 @@ class BaseTaskFeatures(BaseEstimator):
 
     Extractors with ``requires_y = False`` can describe a task that has no labels
     yet, which lets an estimator predict for an unseen task (zero-shot).
+
+    ``transform`` and ``fit_transform`` validate what ``_transform`` returns, in
+    one place for every extractor: one finite row per task. An error names the
+    extractor and its plugin, and so does an exception raised inside an
+    extractor that is not a built-in.
     """
 
     name: ClassVar[str] = ""
@@ -50,7 +57,8 @@ class BaseTaskFeatures(BaseEstimator):
         """
         X, y, index = self._check_input(X, y, tasks)
         self.n_features_in_ = X.shape[1]
-        self._fit(X, y, index)
+        with component_errors(self):
+            self._fit(X, y, index)
         return self
 
     def transform(self, X, y=None, *, tasks) -> np.ndarray:
@@ -77,7 +85,9 @@ class BaseTaskFeatures(BaseEstimator):
                 f"task features {self.name!r}: X has {X.shape[1]} features, but the "
                 f"extractor was fitted with {self.n_features_in_}."
             )
-        return self._transform(X, y, index)
+        with component_errors(self):
+            F = self._transform(X, y, index)
+        return _checked_features(self, F, index)
 
     def fit_transform(self, X, y=None, *, tasks) -> np.ndarray:
         """Fit, then return the task features of every task.
@@ -97,8 +107,10 @@ class BaseTaskFeatures(BaseEstimator):
         """
         X, y, index = self._check_input(X, y, tasks)
         self.n_features_in_ = X.shape[1]
-        self._fit(X, y, index)
-        return self._transform(X, y, index)
+        with component_errors(self):
+            self._fit(X, y, index)
+            F = self._transform(X, y, index)
+        return _checked_features(self, F, index)
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         """Names of the task features.
@@ -158,6 +170,35 @@ class BaseTaskFeatures(BaseEstimator):
                     f"{X.shape[0]}."
                 )
         return X, y, index
+
+
+def _checked_features(extractor, F, index: TaskIndex) -> np.ndarray:
+    """The task features an extractor returned, validated: one finite row per task.
+
+    An error names the extractor and its plugin (the check of every extractor's
+    output, in one place).
+    """
+    try:
+        F = np.asarray(F, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"{describe_component(extractor)} returned {type(F).__name__} "
+            f"{F!r:.80}, not an array of task features."
+        ) from None
+    if F.ndim != 2 or F.shape[0] != index.n_tasks:
+        raise ValueError(
+            f"{describe_component(extractor)} returned shape {F.shape}; expected one "
+            f"row per task, ({index.n_tasks}, n_task_features)."
+        )
+    bad = ~np.isfinite(F).all(axis=1)
+    if bad.any():
+        labels = index.labels[bad]
+        more = f" and {labels.size - 5} more" if labels.size > 5 else ""
+        raise ValueError(
+            f"{describe_component(extractor)} returned non-finite task features for "
+            f"the tasks {', '.join(map(repr, labels[:5].tolist()))}{more}."
+        )
+    return F
 
 
 class CallableTaskFeatures(BaseTaskFeatures):
@@ -229,7 +270,7 @@ class CallableTaskFeatures(BaseTaskFeatures):
         task_features : ndarray of shape (n_tasks, n_task_features)
         """
         X, y, index = self._check_input(X, y, tasks)
-        features = self._transform(X, y, index)
+        features = _checked_features(self, self._transform(X, y, index), index)
         self.n_features_in_ = X.shape[1]
         self.n_task_features_ = features.shape[1]
         return features

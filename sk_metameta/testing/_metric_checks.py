@@ -41,7 +41,7 @@ def check_metric(
     settings: hypothesis.settings | None = None,
     atol: float = 1e-6,
     rtol: float = 1e-6,
-    bounds: tuple[float, float] = DEFAULT_BOUNDS,
+    bounds: tuple[float, float] | None = None,
     min_rows: int | None = None,
     y_elements: st.SearchStrategy | None = None,
 ) -> None:
@@ -89,9 +89,11 @@ def check_metric(
         Absolute tolerance of every comparison.
     rtol : float, default=1e-6
         Relative tolerance of every comparison.
-    bounds : (float, float), default=(-100.0, 100.0)
-        Range of the drawn values; narrow it for a metric defined on a part of
-        the space only (``(0.0, 100.0)`` for one of non-negative vectors).
+    bounds : (float, float), default=None
+        Range of the drawn values. ``None`` draws in the metric's declared
+        ``input_bounds`` within :data:`DEFAULT_BOUNDS` (``(-100.0, 100.0)``): a
+        metric of non-negative vectors declares ``input_bounds = (0.0, None)``
+        and gets values in ``[0, 100]``, here and in :func:`check_plugin`.
     min_rows : int, default=None
         Least number of rows per task for a sample metric; default
         ``metric.min_rows``.
@@ -134,6 +136,7 @@ def check_metric(
     declared = _declared_axioms(metric, who, axioms)
     _check_attributes(metric, who)
     check_clone(metric, who)
+    bounds = _drawn_bounds(metric, who) if bounds is None else bounds
     if float(bounds[1]) <= float(bounds[0]):
         raise ValueError(f"bounds must be (low, high) with low < high; got {bounds}.")
     tol = _Tolerance(float(atol), float(rtol))
@@ -206,6 +209,35 @@ def _check_attributes(metric: Any, who: str) -> None:
         fail(who, "min_rows", f"must be an int >= 1, got {metric.min_rows!r}")
     if not isinstance(metric.requires_y, (bool, np.bool_)):
         fail(who, "requires_y", f"must be a bool, got {metric.requires_y!r}")
+
+
+def _drawn_bounds(metric: Any, who: str) -> tuple[float, float]:
+    """The declared ``input_bounds``, within :data:`DEFAULT_BOUNDS` where they meet."""
+    declared = getattr(metric, "input_bounds", (None, None))
+    if (
+        not isinstance(declared, tuple)
+        or len(declared) != 2
+        or not all(b is None or isinstance(b, (int, float)) for b in declared)
+        or not all(b is None or np.isfinite(b) for b in declared)
+        or (None not in declared and declared[0] >= declared[1])
+    ):
+        fail(
+            who,
+            "input_bounds",
+            f"must be (low, high), each a finite float or None, low < high; got "
+            f"{declared!r}",
+        )
+    d_low, d_high = DEFAULT_BOUNDS
+    low = d_low if declared[0] is None else float(declared[0])
+    high = d_high if declared[1] is None else float(declared[1])
+    if max(low, d_low) < min(high, d_high):
+        return max(low, d_low), min(high, d_high)
+    # a domain beside the default range: a range of the same width at its bound
+    if declared[1] is None:
+        return low, low + (d_high - d_low)
+    if declared[0] is None:
+        return high - (d_high - d_low), high
+    return low, high
 
 
 # -- the axioms on one distance matrix -------------------------------------------

@@ -14,6 +14,8 @@ from .base import (
     LinearTransferProblem,
     LinearTransferResult,
     NoTransfer,
+    check_linear_result,
+    check_source_weights,
     normalize_rows,
 )
 
@@ -41,5 +43,7 @@ __all__ = [
     "NoTransfer",
     "PriorTransfer",
     "SelectTransfer",
+    "check_linear_result",
+    "check_source_weights",
     "normalize_rows",
 ]

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import ClassVar
 
 import numpy as np
 from scipy import sparse
 from sklearn.base import BaseEstimator
 
+from .._components import component_errors
+from ..plugins import describe_component
 from ._linear import LinearTransferProblem, LinearTransferResult
 
 __all__ = [
@@ -16,6 +19,8 @@ __all__ = [
     "LinearTransferProblem",
     "LinearTransferResult",
     "NoTransfer",
+    "check_linear_result",
+    "check_source_weights",
     "normalize_rows",
 ]
 
@@ -68,6 +73,157 @@ def _relative_to_mean(W) -> sparse.csr_array:
     scale = np.divide(1.0, mean, out=np.zeros_like(mean), where=mean > 0)
     W.data *= np.repeat(scale, counts)
     return W
+
+
+def check_source_weights(rule, W, shape: tuple[int | None, int | None]):
+    """Validate the source weights a transfer rule returned; errors name the rule.
+
+    The one check of every rule's weights, called by the estimators on what
+    :meth:`BaseTransferRule.source_weights` returns.
+
+    Parameters
+    ----------
+    rule : BaseTransferRule
+        The rule that returned ``W`` (named, with its plugin, in errors).
+    W : array-like or scipy sparse array of shape (n_targets, n_sources)
+        The weights.
+    shape : (int, int or None)
+        The expected shape, that of the similarity the rule was given; ``None``
+        for a dimension not to check.
+
+    Returns
+    -------
+    W : ndarray or scipy.sparse.csr_array of shape ``shape``
+        Float weights, dense for dense input and CSR for sparse input; negative
+        values above ``-1e-9`` times the largest weight are rounding, set to 0.
+
+    Raises
+    ------
+    ValueError
+        If ``W`` is not an array of ``shape``, or has a weight that is not
+        finite or is negative.
+
+    Examples
+    --------
+    >>> check_source_weights(NoTransfer(), [[0.0, 1.0]], (1, 2)).tolist()
+    [[0.0, 1.0]]
+    >>> try:
+    ...     check_source_weights(NoTransfer(), [[0.0, -1.0]], (1, 2))
+    ... except ValueError as exc:
+    ...     print(exc)
+    transfer rule 'none' (built-in) returned a negative source weight, -1.0 for
+    target 0, source 1; weights must be >= 0.
+    """
+    who = describe_component
+    is_sparse = sparse.issparse(W)
+    try:
+        W = sparse.csr_array(W, dtype=float) if is_sparse else np.asarray(W, float)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"{who(rule)} returned {type(W).__name__} {W!r:.80}, not an array of "
+            "source weights."
+        ) from None
+    if W.ndim != 2 or any(
+        e is not None and e != n for e, n in zip(shape, W.shape, strict=True)
+    ):
+        expected = tuple("n_sources" if e is None else e for e in shape)
+        raise ValueError(
+            f"{who(rule)} returned source weights of shape {W.shape}; expected "
+            f"{expected} (targets, sources)."
+        )
+    # the stored values and, for each, its target (row) and source (column)
+    if is_sparse:
+        values, cols = W.data, W.indices
+        rows = np.repeat(np.arange(W.shape[0]), np.diff(W.indptr))
+    else:
+        values = W.ravel()
+        rows, cols = np.divmod(np.arange(values.size), W.shape[1])
+    finite = np.isfinite(values)
+    if not finite.all():
+        raise ValueError(
+            f"{who(rule)} returned source weights that are not all finite "
+            f"(targets at positions {np.unique(rows[~finite])[:5].tolist()})."
+        )
+    if values.size and values.min() < 0.0:
+        k = int(np.argmin(values))
+        if values[k] < -1e-9 * np.abs(values).max():
+            raise ValueError(
+                f"{who(rule)} returned a negative source weight, "
+                f"{float(values[k])!r} for target {rows[k]}, source {cols[k]}; "
+                "weights must be >= 0."
+            )
+        if is_sparse:
+            W = W.copy()
+            W.data = np.maximum(W.data, 0.0)
+        else:
+            W = np.maximum(W, 0.0)
+    return W
+
+
+def check_linear_result(
+    rule, result, n_targets: int, q: int, n_sources: int | None = None
+) -> LinearTransferResult:
+    """Validate the linear models a transfer rule returned; errors name the rule.
+
+    The one check of what :meth:`BaseTransferRule.fit_linear` and
+    :meth:`BaseTransferRule.zero_shot_linear` return, called by the estimators.
+
+    Parameters
+    ----------
+    rule : BaseTransferRule
+        The rule (named, with its plugin, in errors).
+    result : LinearTransferResult
+        What the rule returned.
+    n_targets : int
+        Number of target tasks of the problem.
+    q : int
+        Number of coefficients of each model (with the intercept).
+    n_sources : int, default=None
+        Number of source tasks, to check the shape of the source weights.
+
+    Returns
+    -------
+    result : LinearTransferResult
+        With ``coef`` a float array of shape ``(n_targets, q)`` and the source
+        weights checked by :func:`check_source_weights` (CSR when sparse).
+
+    Raises
+    ------
+    ValueError
+        If ``result`` is not a LinearTransferResult, or its models are not of
+        shape ``(n_targets, q)`` or not all finite, or its weights are invalid.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> result = LinearTransferResult(np.zeros((2, 3)), np.zeros((2, 4)))
+    >>> check_linear_result(NoTransfer(), result, 2, 3, 4).coef.shape
+    (2, 3)
+    """
+    who = describe_component
+    if not isinstance(result, LinearTransferResult):
+        raise ValueError(
+            f"{who(rule)} returned {type(result).__name__} {result!r:.80}, not a "
+            "LinearTransferResult."
+        )
+    try:
+        coef = np.asarray(result.coef, dtype=float)
+    except (TypeError, ValueError):
+        coef = np.empty((0,))
+    if coef.shape != (n_targets, q):
+        raise ValueError(
+            f"{who(rule)} returned models of shape {coef.shape}; expected "
+            f"{(n_targets, q)} (targets, coefficients)."
+        )
+    bad = ~np.isfinite(coef).all(axis=1)
+    if bad.any():
+        raise ValueError(
+            f"{who(rule)} returned models that are not all finite (targets at "
+            f"positions {np.flatnonzero(bad)[:5].tolist()}); features or targets "
+            "too large or too small for float64 do this: scale them."
+        )
+    weights = check_source_weights(rule, result.source_weights, (n_targets, n_sources))
+    return dataclasses.replace(result, coef=coef, source_weights=weights)
 
 
 class BaseTransferRule(BaseEstimator):
@@ -150,7 +306,7 @@ class BaseTransferRule(BaseEstimator):
                 f"transfer rule {self.name!r} transfers parameters but does not "
                 "implement fit_linear, which TransferRegressor needs."
             )
-        W = sparse.csr_array(self.source_weights(S, problem.transferability()))
+        W = self._checked_weights(S, problem.transferability())
         if self.transfers == "instances":
             coef = problem.pooled_coef(_relative_to_mean(W), target_weight=1.0)
             return LinearTransferResult(coef, W)
@@ -160,6 +316,12 @@ class BaseTransferRule(BaseEstimator):
             f"transfer rule {self.name!r} declares transfers={self.transfers!r}; "
             f"expected one of {list(TRANSFER_KINDS)}."
         )
+
+    def _checked_weights(self, S, T) -> sparse.csr_array:
+        """:meth:`source_weights` of sparse ``S``, checked, as CSR."""
+        with component_errors(self):
+            W = self.source_weights(S, T)
+        return sparse.csr_array(check_source_weights(self, W, S.shape))
 
     def _combine_with_own_model(self, problem: LinearTransferProblem):
         """Combination of the sources' and the target's own models (see above)."""
@@ -180,7 +342,7 @@ class BaseTransferRule(BaseEstimator):
                 ]
             )
         )
-        U = normalize_rows(sparse.csr_array(self.source_weights(S_all, T_all)))
+        U = normalize_rows(self._checked_weights(S_all, T_all))
         own_weight = U[:, n_s:].diagonal()
         # a target whose weights are all zero keeps its own model
         own_weight = np.where(np.asarray(U.sum(axis=1)).ravel() > 0, own_weight, 1.0)
@@ -205,7 +367,7 @@ class BaseTransferRule(BaseEstimator):
         result : LinearTransferResult
         """
         S = sparse.csr_array(problem.similarity)
-        W = sparse.csr_array(self.source_weights(S, None))
+        W = self._checked_weights(S, None)
         empty = np.asarray(W.sum(axis=1)).ravel() <= 0
         if empty.any():
             W = sparse.csr_array(

@@ -11,6 +11,8 @@ from sk_metameta_template import CanberraMetric, QuantileFeatures, UniformNeighb
 from sklearn.linear_model import Ridge
 
 from sk_metameta import MetricMetaEstimator, task_distances
+from sk_metameta.hookspecs import MetricRecord, hookimpl
+from sk_metameta.metrics import METRIC, FeatureMetric
 from sk_metameta.plugins import get_registry
 from sk_metameta.testing import (
     check_metric,
@@ -37,6 +39,42 @@ def test_components_conform_with_other_parameters():
     check_task_features(QuantileFeatures(quantiles=[0.0, 0.1, 1.0]))
     check_metric(CanberraMetric(), bounds=(0.0, 1e6))
     check_transfer_rule(UniformNeighbors())
+
+
+class HellingerMetric(FeatureMetric):
+    """Hellinger distance between non-negative task-feature vectors.
+
+    ``d(a, b) = sqrt(sum_i (sqrt(a_i) - sqrt(b_i)) ** 2 / 2)``: the Euclidean
+    distance between the square roots, a metric on non-negative vectors only,
+    which it declares in ``input_bounds``.
+    """
+
+    name = "hellinger"
+    summary = "Hellinger distance between non-negative task-feature vectors."
+    axioms = METRIC
+    input_bounds = (0.0, None)
+
+    def _pairwise(self, A, B):
+        diff = np.sqrt(A)[:, None, :] - np.sqrt(B)[None, :, :]
+        return np.sqrt(0.5 * (diff**2).sum(axis=-1))
+
+
+class HellingerPlugin:
+    @hookimpl
+    def sk_metameta_register_metrics(self):
+        return [MetricRecord(HellingerMetric.name, HellingerMetric)]
+
+
+def test_a_metric_of_a_part_of_the_space_declares_its_domain():
+    # the kit draws inside the declared input_bounds, in check_plugin too
+    assert check_plugin(HellingerPlugin()) == [("metric", "hellinger")]
+    F = np.array([[0.0, 1.0], [1.0, 0.0], [0.25, 0.25]])
+    D = HellingerMetric().pairwise(F)
+    np.testing.assert_allclose(D[0, 1], 1.0)
+    np.testing.assert_allclose(D, D.T)
+    # and its pairwise refuses what is outside
+    with pytest.raises(ValueError, match="'hellinger' is defined for values in"):
+        HellingerMetric().pairwise(-F)
 
 
 # -- the values -------------------------------------------------------------------
