@@ -1,8 +1,10 @@
 """Tests of the conformance kit itself: it passes good components, and it fails
 components that break what they declare (the counter-examples are kept here)."""
 
+import subprocess
 import sys
 import textwrap
+from importlib import metadata
 
 import numpy as np
 import pytest
@@ -869,3 +871,55 @@ def test_check_plugin_counter_examples():
     for hooks, message in cases:
         with pytest.raises(AssertionError, match=message):
             check_plugin(_plugin(**hooks), **FAST)
+
+
+# -- the kit is optional: Hypothesis is an extra -----------------------------------
+WITHOUT_HYPOTHESIS = """
+import sys
+sys.modules["hypothesis"] = None  # as if it were not installed: import fails
+import numpy as np
+from sklearn.linear_model import Ridge
+
+import sk_metameta
+from sk_metameta import MetricMetaEstimator, TransferRegressor, task_distances
+from sk_metameta.plugins import get_registry
+
+rng = np.random.default_rng(0)
+X = rng.normal(size=(40, 2))
+tasks = np.repeat([0, 1, 2, 3], 10)
+y = X @ [1.0, -1.0] + tasks + rng.normal(size=40)
+for model in (TransferRegressor(), MetricMetaEstimator(Ridge())):
+    assert np.isfinite(model.fit(X, y, tasks=tasks).predict(X, tasks=tasks)).all()
+assert task_distances(X, tasks=tasks).distances.shape == (4, 4)
+assert "euclidean" in get_registry().names("metric")
+try:
+    import sk_metameta.testing
+except ImportError as exc:
+    print("ImportError:", exc)
+print(sorted(m for m, v in sys.modules.items() if "hypothesis" in m and v))
+"""
+
+
+def test_sk_metameta_works_without_hypothesis_and_the_kit_names_the_extra():
+    result = subprocess.run(
+        [sys.executable, "-c", WITHOUT_HYPOTHESIS],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("ImportError: sk_metameta.testing")
+    assert 'pip install "sk-metameta[testing]"' in lines[0]
+    assert lines[1] == "[]"  # nothing of Hypothesis was imported
+    assert "Warning" not in result.stderr, result.stderr
+
+
+def test_hypothesis_is_an_extra_not_a_dependency():
+    # the installed metadata, as pip reads it
+    requires = metadata.requires("sk-metameta")
+    hypothesis = [r for r in requires if r.startswith("hypothesis")]
+    assert hypothesis and all("extra ==" in r for r in hypothesis), hypothesis
+    for extra in ("testing", "test"):
+        assert any(f"extra == '{extra}'" in r.replace('"', "'") for r in hypothesis)

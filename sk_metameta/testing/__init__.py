@@ -22,7 +22,18 @@ counter-example:
 
 The strategies (:func:`multitask_data`, :func:`task_features_arrays`, ...) draw
 bounded floats only: no NaN, no infinity, no subnormal numbers.
+
+The kit needs Hypothesis, which sk-metameta itself does not: install it with
+``pip install "sk-metameta[testing]"``.
 """
+
+try:
+    import hypothesis  # noqa: F401
+except ImportError as exc:  # pragma: no cover - tested in a subprocess
+    raise ImportError(
+        "sk_metameta.testing (the conformance kit) needs Hypothesis, which is not "
+        'installed; install the extra: pip install "sk-metameta[testing]".'
+    ) from exc
 
 from ._metric_checks import check_metric
 from ._plugin_checks import check_component, check_plugin
