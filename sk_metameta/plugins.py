@@ -473,7 +473,7 @@ class Registry:
 
 # -- the shared registry, and the one active in this context ---------------------
 _SHARED: Registry | None = None
-_SHARED_LOCK = threading.Lock()
+_SHARED_LOCK = threading.RLock()  # a plugin importing sk_metameta may ask for it
 _ACTIVE: contextvars.ContextVar[Registry | None] = contextvars.ContextVar(
     "sk_metameta_registry", default=None
 )

@@ -663,3 +663,25 @@ def test_cli_plugins_shows_installed_failed_and_blocked_plugins(
     assert "plugin 'sk_metameta_failing_cli'" in out and "failed" in out
     statuses = {p.plugin: p.status for p in iter_plugin_info(get_registry())}
     assert statuses["sk_metameta_listed"] == "loaded"
+
+
+def test_cli_plugins_exits_0_and_lists_clashes_and_refused_records(
+    install, monkeypatch, capsys
+):
+    install("dist-one", metric="shared_name", version="1.0")
+    install("dist-two", metric="shared_name", version="2.0")
+    install("sk-metameta-exits-cli", source="import sys; sys.exit(3)\n", version="0.3")
+    reset_registry()
+    with pytest.warns(PluginLoadWarning):
+        assert main(["plugins"]) == 0
+    out = capsys.readouterr().out
+    # the built-ins are listed as usual
+    assert any(line.split()[:2] == ["metric", "euclidean"] for line in out.splitlines())
+    assert "shared_name" not in [line.split()[1] for line in out.splitlines()[1:]]
+    for plugin, version in [("dist_one", "dist-one 1.0"), ("dist_two", "dist-two 2.0")]:
+        line = next(x for x in out.splitlines() if x.startswith(f"plugin {plugin!r}"))
+        expected = f"({version}) partial: two plugins register the metric"
+        assert f"{expected} 'shared_name'" in line
+        assert "dist-one 1.0" in line and "dist-two 2.0" in line
+    line = next(x for x in out.splitlines() if "'sk_metameta_exits_cli'" in x)
+    assert "(sk-metameta-exits-cli 0.3) failed" in line and "SystemExit(3)" in line
