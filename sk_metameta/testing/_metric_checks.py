@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from typing import Any
 
 import hypothesis
@@ -14,6 +13,7 @@ from hypothesis.extra import numpy as hnp
 
 from .._components import resolve_metric
 from ..metrics.base import AXIOMS, BaseTaskMetric, FeatureMetric, SampleMetric
+from ._axioms import Points, Tolerance, check_axioms, check_output
 from ._common import (
     assert_close,
     call,
@@ -25,7 +25,8 @@ from ._common import (
     hypothesis_settings,
     resolve,
 )
-from ._strategies import DEFAULT_BOUNDS, finite_floats, task_labels
+from ._sample_metric_checks import check_sample_example, task_samples
+from ._strategies import DEFAULT_BOUNDS, finite_floats
 
 __all__ = ["check_metric"]
 
@@ -139,7 +140,7 @@ def check_metric(
     bounds = _drawn_bounds(metric, who) if bounds is None else bounds
     if float(bounds[1]) <= float(bounds[0]):
         raise ValueError(f"bounds must be (low, high) with low < high; got {bounds}.")
-    tol = _Tolerance(float(atol), float(rtol))
+    tol = Tolerance(float(atol), float(rtol))
 
     if isinstance(metric, FeatureMetric):
 
@@ -155,9 +156,9 @@ def check_metric(
         elif y_elements is None:
             y_elements = finite_floats(*bounds)
 
-        @given(_task_samples(bounds, max(rows, 1), y_elements))
+        @given(task_samples(bounds, max(rows, 1), y_elements))
         def conforms(sample):
-            _check_sample_example(metric, sample, declared, tol, who)
+            check_sample_example(metric, sample, declared, tol, who)
 
     hypothesis_settings(max_examples, settings)(conforms)()
 
@@ -240,110 +241,6 @@ def _drawn_bounds(metric: Any, who: str) -> tuple[float, float]:
     return low, high
 
 
-# -- the axioms on one distance matrix -------------------------------------------
-@dataclass(frozen=True)
-class _Tolerance:
-    atol: float
-    rtol: float
-
-
-@dataclass
-class _Points:
-    """Points (vectors or tasks) of a distance matrix, with what is known of them."""
-
-    describe: Callable[[int], str]
-    #: pairs known to be the same point, with why
-    same: list[tuple[int, int, str]] = field(default_factory=list)
-    #: pairs known to be clearly different points, with why
-    different: list[tuple[int, int, str]] = field(default_factory=list)
-
-
-def _check_output(D: Any, shape: tuple[int, int], who: str, call_text: str) -> None:
-    if not isinstance(D, np.ndarray):
-        fail(who, "output", f"{call_text} returned a {type(D).__name__}, not ndarray")
-    if D.shape != shape:
-        fail(who, "output", f"{call_text} returned shape {D.shape}, expected {shape}")
-    if D.dtype.kind != "f":
-        fail(who, "output", f"{call_text} returned dtype {D.dtype}, expected float")
-    if not np.isfinite(D).all():
-        fail(who, "output", f"{call_text} returned non-finite values {fmt(D)}")
-
-
-def _check_axioms(
-    D: np.ndarray, declared: frozenset, points: _Points, tol: _Tolerance, who: str
-) -> None:
-    name = points.describe
-    scale = float(np.abs(D).max(initial=0.0))
-    zero = tol.atol + tol.rtol * scale  # how far from 0 a distance of 0 may be
-
-    if "non_negativity" in declared:
-        i, j = np.unravel_index(int(np.argmin(D)), D.shape)
-        if D[i, j] < -zero:
-            fail(
-                who,
-                "declares non_negativity",
-                f"d(a, b) = {fmt(D[i, j])} < 0 for a = {name(i)}, b = {name(j)}",
-            )
-
-    if "zero_self_distance" in declared:
-        diag = np.abs(np.diag(D))
-        i = int(np.argmax(diag))
-        if diag[i] > zero:
-            fail(
-                who,
-                "declares zero_self_distance",
-                f"d(a, a) = {fmt(D[i, i])} is not 0 (tolerance {zero:.3g}) for "
-                f"a = {name(i)}",
-            )
-        for i, j, why in points.same:
-            for p, q in ((i, j), (j, i)):
-                if abs(D[p, q]) > zero:
-                    fail(
-                        who,
-                        "declares zero_self_distance",
-                        f"d(a, b) = {fmt(D[p, q])} is not 0 (tolerance {zero:.3g}) "
-                        f"although {why}: a = {name(p)}, b = {name(q)}",
-                    )
-
-    if "identity_of_indiscernibles" in declared:
-        # clearly different points are far from equal: their distance must exceed
-        # atol itself (a tolerance scaled by the largest distance would excuse
-        # metrics that are flat near 0, such as squared distances)
-        for i, j, why in points.different:
-            for p, q in ((i, j), (j, i)):
-                if D[p, q] <= tol.atol:
-                    fail(
-                        who,
-                        "declares identity_of_indiscernibles",
-                        f"d(a, b) = {fmt(D[p, q])} is 0 (tolerance {tol.atol:.3g}) "
-                        f"although {why}: a = {name(p)}, b = {name(q)}",
-                    )
-
-    if "symmetry" in declared:
-        excess = np.abs(D - D.T) - (zero + tol.rtol * np.abs(D.T))
-        i, j = np.unravel_index(int(np.argmax(excess)), D.shape)
-        if excess[i, j] > 0:
-            fail(
-                who,
-                "declares symmetry",
-                f"d(a, b) = {fmt(D[i, j])} but d(b, a) = {fmt(D[j, i])} for "
-                f"a = {name(i)}, b = {name(j)}",
-            )
-
-    if "triangle_inequality" in declared and D.shape[0] >= 3:
-        rhs = D[:, :, None] + D[None, :, :]  # [i, j, k] = d(i, j) + d(j, k)
-        lhs = D[:, None, :]  # [i, j, k] = d(i, k)
-        excess = lhs - rhs - (zero + tol.rtol * np.abs(rhs))
-        i, j, k = np.unravel_index(int(np.argmax(excess)), excess.shape)
-        if excess[i, j, k] > 0:
-            fail(
-                who,
-                "declares triangle_inequality",
-                f"d(a, c) = {fmt(D[i, k])} > d(a, b) + d(b, c) = {fmt(D[i, j])} + "
-                f"{fmt(D[j, k])} for a = {name(i)}, b = {name(j)}, c = {name(k)}",
-            )
-
-
 # -- feature metrics --------------------------------------------------------------
 @st.composite
 def _feature_points(draw, bounds: tuple[float, float]):
@@ -377,8 +274,8 @@ def _feature_points(draw, bounds: tuple[float, float]):
     return P, split
 
 
-def _feature_pairs(P: np.ndarray) -> _Points:
-    points = _Points(describe=lambda i: fmt(P[i]))
+def _feature_pairs(P: np.ndarray) -> Points:
+    points = Points(describe=lambda i: fmt(P[i]))
     n = P.shape[0]
     size = np.abs(P).max(axis=1)
     for i in range(n):
@@ -396,13 +293,13 @@ def _check_feature_example(metric, example, declared, tol, who) -> None:
     m = fresh(metric)
     n = P.shape[0]
     D = call(who, "pairwise(A)", m.pairwise, P)
-    _check_output(D, (n, n), who, f"pairwise(A) with A = {fmt(P)}")
-    _check_axioms(D, declared, _feature_pairs(P), tol, who)
+    check_output(D, (n, n), who, f"pairwise(A) with A = {fmt(P)}")
+    check_axioms(D, declared, _feature_pairs(P), tol, who)
 
     zero = tol.atol + tol.rtol * float(np.abs(D).max(initial=0.0))
     context = f" for A = {fmt(P)}"
     D2 = call(who, "pairwise(A, A)", m.pairwise, P, P)
-    _check_output(D2, (n, n), who, f"pairwise(A, A) with A = {fmt(P)}")
+    check_output(D2, (n, n), who, f"pairwise(A, A) with A = {fmt(P)}")
     assert_close(
         D2,
         D,
@@ -417,7 +314,7 @@ def _check_feature_example(metric, example, declared, tol, who) -> None:
     A, B = P[:split], P[split:]
     context = f" for A = {fmt(A)}, B = {fmt(B)}"
     R = call(who, "pairwise(A, B)", m.pairwise, A, B)
-    _check_output(R, (A.shape[0], B.shape[0]), who, "pairwise(A, B)" + context)
+    check_output(R, (A.shape[0], B.shape[0]), who, "pairwise(A, B)" + context)
     assert_close(
         R,
         D[:split, split:],
@@ -429,7 +326,7 @@ def _check_feature_example(metric, example, declared, tol, who) -> None:
     )
     if "symmetry" in declared:
         R2 = call(who, "pairwise(B, A)", m.pairwise, B, A)
-        _check_output(R2, (B.shape[0], A.shape[0]), who, "pairwise(B, A)" + context)
+        check_output(R2, (B.shape[0], A.shape[0]), who, "pairwise(B, A)" + context)
         assert_close(
             R2,
             R.T,
@@ -437,197 +334,5 @@ def _check_feature_example(metric, example, declared, tol, who) -> None:
             rtol=tol.rtol,
             who=who,
             what="declares symmetry but pairwise(B, A) is not pairwise(A, B).T",
-            context=context,
-        )
-
-
-# -- sample metrics ---------------------------------------------------------------
-@dataclass
-class _Sample:
-    X: np.ndarray
-    y: np.ndarray | None
-    tasks: np.ndarray
-    blocks: list  # (X_t, y_t) of each task, in the order the tasks were made
-    labels: list  # label of each block
-    same: list  # (block, block, why)
-    different: list  # (block, block, why)
-    split: list  # blocks of the first group of the rectangular call
-
-    def __repr__(self) -> str:  # what Hypothesis prints as falsifying example
-        y = "" if self.y is None else f", y={fmt(self.y)}"
-        return f"_Sample(X={fmt(self.X)}{y}, tasks={self.tasks.tolist()!r})"
-
-
-@st.composite
-def _task_samples(draw, bounds: tuple[float, float], min_rows: int, y_elements):
-    """Tasks drawn at random, plus copies, shifts and contractions of the first."""
-    low, high = bounds
-    elements = finite_floats(low, high)
-    n_features = draw(st.integers(1, 3))
-    blocks = []
-    for _ in range(draw(st.integers(1, 3))):
-        m = draw(st.integers(min_rows, min_rows + 4))
-        Xt = draw(hnp.arrays(np.float64, (m, n_features), elements=elements))
-        yt = None
-        if y_elements is not None:
-            yt = np.asarray(draw(st.lists(y_elements, min_size=m, max_size=m)))
-        blocks.append((Xt, yt))
-    same, different = [], []
-    X0, y0 = blocks[0]
-
-    order = np.asarray(draw(st.permutations(range(X0.shape[0]))), dtype=int)
-    if (order == np.arange(order.size)).all():
-        order = order[::-1].copy()  # another order, whenever there are two rows
-    blocks.append((X0[order], None if y0 is None else y0[order]))
-    same.append((0, len(blocks) - 1, "b has the rows of a in another order"))
-
-    step = (high - low) / 8.0
-    room_up = X0.max(axis=0) + 2 * step <= high
-    room_down = X0.min(axis=0) - 2 * step >= low
-    shift = np.where(room_up, step, np.where(room_down, -step, 0.0))
-    if shift.any():
-        first = len(blocks)
-        blocks.append((X0 + shift, y0))
-        blocks.append((X0 + 2 * shift, y0))
-        why = f"b is a shifted by {fmt(shift)}"
-        different.append((0, first, why))
-        different.append((first, first + 1, why))
-        different.append((0, first + 1, f"b is a shifted by {fmt(2 * shift)}"))
-
-    centre = X0.mean(axis=0)
-    if np.abs(X0 - centre).max() >= 0.01 * (high - low):
-        blocks.append((centre + 0.5 * (X0 - centre), y0))
-        different.append(
-            (0, len(blocks) - 1, "b is a contracted by half toward its mean")
-        )
-
-    labels = draw(task_labels(len(blocks)))
-    counts = [b[0].shape[0] for b in blocks]
-    X = np.vstack([b[0] for b in blocks])
-    y = None if y_elements is None else np.concatenate([b[1] for b in blocks])
-    codes = np.repeat(np.arange(len(blocks)), counts)
-    shuffle = np.asarray(draw(st.permutations(range(X.shape[0]))), dtype=int)
-    X, codes = X[shuffle], codes[shuffle]
-    y = None if y is None else y[shuffle]
-    tasks = np.asarray(labels)[codes]
-    split = (
-        sorted(
-            draw(
-                st.sets(
-                    st.integers(0, len(blocks) - 1),
-                    min_size=1,
-                    max_size=len(blocks) - 1,
-                )
-            )
-        )
-        if len(blocks) > 1
-        else []
-    )
-    return _Sample(X, y, tasks, blocks, labels, same, different, split)
-
-
-def _check_sample_example(metric, sample: _Sample, declared, tol, who) -> None:
-    m = fresh(metric)
-    X, y, tasks = sample.X, sample.y, sample.tasks
-    sorted_labels = np.unique(np.asarray(sample.labels))
-    # position of each block in the task order (sorted labels) of the output
-    pos = np.searchsorted(sorted_labels, np.asarray(sample.labels))
-    block_of = np.empty(len(pos), dtype=int)
-    block_of[pos] = np.arange(len(pos))
-    n = len(pos)
-
-    def name(i: int) -> str:
-        Xt, yt = sample.blocks[block_of[i]]
-        y_text = "" if yt is None else f" and y {fmt(yt)}"
-        return f"task {sample.labels[block_of[i]]!r} with rows {fmt(Xt)}{y_text}"
-
-    D = call(who, "pairwise(X, tasks)", m.pairwise, X, tasks, y=y, y_other=y)
-    _check_output(D, (n, n), who, f"pairwise(X, tasks) with {sample!r}")
-    points = _Points(
-        describe=name,
-        same=[(pos[a], pos[b], why) for a, b, why in sample.same],
-        different=[(pos[a], pos[b], why) for a, b, why in sample.different],
-    )
-    _check_axioms(D, declared, points, tol, who)
-
-    zero = tol.atol + tol.rtol * float(np.abs(D).max(initial=0.0))
-    D2 = call(
-        who,
-        "pairwise(X, tasks, X, tasks)",
-        m.pairwise,
-        X,
-        tasks,
-        X,
-        tasks,
-        y=y,
-        y_other=y,
-    )
-    _check_output(D2, (n, n), who, f"pairwise(X, tasks, X, tasks) with {sample!r}")
-    assert_close(
-        D2,
-        D,
-        atol=zero,
-        rtol=tol.rtol,
-        who=who,
-        what="pairwise(X, tasks, X, tasks) differs from pairwise(X, tasks)",
-        context=f" for {sample!r}",
-    )
-    if not sample.split:
-        return
-    in_a = np.isin(tasks, np.asarray(sample.labels)[sample.split])
-    ia = np.sort(pos[sample.split])
-    ib = np.setdiff1d(np.arange(n), ia)
-    Xa, ta, Xb, tb = X[in_a], tasks[in_a], X[~in_a], tasks[~in_a]
-    ya = None if y is None else y[in_a]
-    yb = None if y is None else y[~in_a]
-    context = (
-        f" for X_a = {fmt(Xa)}, tasks_a = {ta.tolist()!r}, X_b = {fmt(Xb)}, "
-        f"tasks_b = {tb.tolist()!r}"
-    )
-    R = call(
-        who,
-        "pairwise(X_a, tasks_a, X_b, tasks_b)",
-        m.pairwise,
-        Xa,
-        ta,
-        Xb,
-        tb,
-        y=ya,
-        y_other=yb,
-    )
-    _check_output(R, (ia.size, ib.size), who, "pairwise(X_a, tasks_a, X_b, tasks_b)")
-    assert_close(
-        R,
-        D[np.ix_(ia, ib)],
-        atol=zero,
-        rtol=tol.rtol,
-        who=who,
-        what="pairwise(X_a, tasks_a, X_b, tasks_b) differs from the block of "
-        "pairwise(X, tasks)",
-        context=context,
-    )
-    if "symmetry" in declared:
-        R2 = call(
-            who,
-            "pairwise(X_b, tasks_b, X_a, tasks_a)",
-            m.pairwise,
-            Xb,
-            tb,
-            Xa,
-            ta,
-            y=yb,
-            y_other=ya,
-        )
-        _check_output(
-            R2, (ib.size, ia.size), who, "pairwise(X_b, tasks_b, X_a, tasks_a)"
-        )
-        assert_close(
-            R2,
-            R.T,
-            atol=zero,
-            rtol=tol.rtol,
-            who=who,
-            what="declares symmetry but pairwise(X_b, ..., X_a, ...) is not the "
-            "transpose of pairwise(X_a, ..., X_b, ...)",
             context=context,
         )

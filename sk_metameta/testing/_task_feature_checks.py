@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 import hypothesis
@@ -164,17 +165,49 @@ def _shuffled(draw, n: int) -> np.ndarray:
     return order[::-1].copy() if (order == np.arange(n)).all() else order
 
 
+@dataclass
+class _Example:
+    """One drawn dataset, its task features, and how messages describe it."""
+
+    X: np.ndarray
+    y: np.ndarray
+    y_fit: np.ndarray | None  # y when the extractor requires it
+    tasks: np.ndarray
+    labels: np.ndarray
+    where: str
+    tol: dict
+    F: np.ndarray | None = None  # fit_transform's task features
+    fitted: Any = None  # an extractor fitted on the whole dataset
+
+
 def _check_example(extractor, dataset, draw, atol, rtol, who) -> None:
     X, y, tasks = dataset
     y_fit = y if extractor.requires_y else None
-    labels = np.unique(tasks)
-    n_tasks = labels.shape[0]
-    where = f" on X = {fmt(X)}, y = {fmt(y_fit)}, tasks = {tasks.tolist()!r}"
-    tol = {"atol": atol, "rtol": rtol, "who": who}
+    ex = _Example(
+        X,
+        y,
+        y_fit,
+        tasks,
+        np.unique(tasks),
+        f" on X = {fmt(X)}, y = {fmt(y_fit)}, tasks = {tasks.tolist()!r}",
+        {"atol": atol, "rtol": rtol, "who": who},
+    )
+    _check_fit_transform(extractor, ex, who)
+    _check_row_order(extractor, ex, draw)
+    _check_task_order(extractor, ex, draw, who)
+    _check_tasks_alone(extractor, ex, draw, who)
+    if extractor.requires_y:
+        _check_refuses_missing_y(extractor, ex, who)
+    else:
+        _check_ignores_y(extractor, ex, who)
 
+
+def _check_fit_transform(extractor, ex: _Example, who: str) -> None:
+    """fit_transform, its feature names, and fit(...).transform(...) agree."""
+    n_tasks = ex.labels.shape[0]
     ext = fresh(extractor)
-    F = call(who, "fit_transform", ext.fit_transform, X, y_fit, tasks=tasks)
-    _check_features(F, n_tasks, who, "fit_transform" + where)
+    F = call(who, "fit_transform", ext.fit_transform, ex.X, ex.y_fit, tasks=ex.tasks)
+    _check_features(F, n_tasks, who, "fit_transform" + ex.where)
     names = call(who, "get_feature_names_out", ext.get_feature_names_out)
     names = list(np.asarray(names, dtype=object).ravel())
     if len(names) != F.shape[1]:
@@ -182,115 +215,126 @@ def _check_example(extractor, dataset, draw, atol, rtol, who) -> None:
             who,
             "get_feature_names_out",
             f"gives {len(names)} names {names!r} for {F.shape[1]} task features"
-            + where,
+            + ex.where,
         )
     if not all(isinstance(n, str) for n in names) or len(set(names)) != len(names):
         fail(who, "get_feature_names_out", f"names must be distinct str: {names!r}")
 
-    fitted = call(who, "fit", fresh(extractor).fit, X, y_fit, tasks=tasks)
-    F_fit = call(who, "transform", fitted.transform, X, y_fit, tasks=tasks)
-    _check_features(F_fit, n_tasks, who, "transform" + where)
+    fitted = call(who, "fit", fresh(extractor).fit, ex.X, ex.y_fit, tasks=ex.tasks)
+    F_fit = call(who, "transform", fitted.transform, ex.X, ex.y_fit, tasks=ex.tasks)
+    _check_features(F_fit, n_tasks, who, "transform" + ex.where)
     assert_close(
         F_fit,
         F,
         what="fit(...).transform(...) differs from fit_transform(...)",
-        context=where,
-        **tol,
+        context=ex.where,
+        **ex.tol,
     )
+    ex.F, ex.fitted = F, fitted
 
-    # the order of the rows
-    order = _shuffled(draw, X.shape[0])
+
+def _check_row_order(extractor, ex: _Example, draw) -> None:
+    order = _shuffled(draw, ex.X.shape[0])
     F_rows = call(
-        who,
+        ex.tol["who"],
         "fit_transform",
         fresh(extractor).fit_transform,
-        X[order],
-        None if y_fit is None else y_fit[order],
-        tasks=tasks[order],
+        ex.X[order],
+        None if ex.y_fit is None else ex.y_fit[order],
+        tasks=ex.tasks[order],
     )
     assert_close(
         F_rows,
-        F,
+        ex.F,
         what="task features depend on the order of the rows",
-        context=f"{where}; rows reordered by {order.tolist()}",
-        **tol,
+        context=f"{ex.where}; rows reordered by {order.tolist()}",
+        **ex.tol,
     )
 
-    # the order (and the kind) of the task labels
+
+def _check_task_order(extractor, ex: _Example, draw, who: str) -> None:
+    """The order (and the kind) of the task labels changes nothing."""
+    n_tasks = ex.labels.shape[0]
     new_rank = _shuffled(draw, n_tasks)
-    if labels.dtype.kind in "iu":
+    if ex.labels.dtype.kind in "iu":
         new_names = np.asarray([f"task{k:03d}" for k in range(n_tasks)])
     else:
         new_names = np.arange(n_tasks) * 7 - 3
-    renamed = new_names[new_rank[np.searchsorted(labels, tasks)]]
-    F_renamed = call(
-        who, "fit_transform", fresh(extractor).fit_transform, X, y_fit, tasks=renamed
-    )
-    _check_features(F_renamed, n_tasks, who, "fit_transform" + where)
+    renamed = new_names[new_rank[np.searchsorted(ex.labels, ex.tasks)]]
+    fit_transform = fresh(extractor).fit_transform
+    F_renamed = call(who, "fit_transform", fit_transform, ex.X, ex.y_fit, tasks=renamed)
+    _check_features(F_renamed, n_tasks, who, "fit_transform" + ex.where)
     assert_close(
         F_renamed[new_rank],
-        F,
+        ex.F,
         what="task features depend on the order of the tasks",
-        context=f"{where}; tasks renamed to {renamed.tolist()!r}",
-        **tol,
+        context=f"{ex.where}; tasks renamed to {renamed.tolist()!r}",
+        **ex.tol,
     )
 
-    # a task is described by its own rows: transform some tasks alone
+
+def _check_tasks_alone(extractor, ex: _Example, draw, who: str) -> None:
+    """A task is described by its own rows: transform some tasks alone."""
+    n_tasks = ex.labels.shape[0]
     subset = sorted(
         draw.draw(st.sets(st.integers(0, n_tasks - 1), min_size=1, max_size=n_tasks))
     )
-    rows = np.isin(tasks, labels[subset])
+    rows = np.isin(ex.tasks, ex.labels[subset])
     F_sub = call(
         who,
         "transform of some tasks",
-        fitted.transform,
-        X[rows],
-        None if y_fit is None else y_fit[rows],
-        tasks=tasks[rows],
+        ex.fitted.transform,
+        ex.X[rows],
+        None if ex.y_fit is None else ex.y_fit[rows],
+        tasks=ex.tasks[rows],
     )
-    _check_features(F_sub, len(subset), who, "transform of some tasks" + where)
+    _check_features(F_sub, len(subset), who, "transform of some tasks" + ex.where)
     assert_close(
         F_sub,
-        F[subset],
+        ex.F[subset],
         what="the task features of a task depend on the other tasks passed to "
         "transform",
-        context=f"{where}; transform of the tasks {labels[subset].tolist()!r} alone",
-        **tol,
+        context=f"{ex.where}; transform of the tasks "
+        f"{ex.labels[subset].tolist()!r} alone",
+        **ex.tol,
     )
 
-    if extractor.requires_y:
-        try:
-            fresh(extractor).fit_transform(X, None, tasks=tasks)
-        except ValueError as exc:
-            if not re.search(r"\by\b", str(exc)):
-                fail(
-                    who,
-                    "requires_y",
-                    f"the ValueError for a missing y does not name y: {exc}",
-                )
-        except Exception as exc:
+
+def _check_refuses_missing_y(extractor, ex: _Example, who: str) -> None:
+    try:
+        fresh(extractor).fit_transform(ex.X, None, tasks=ex.tasks)
+    except ValueError as exc:
+        if not re.search(r"\by\b", str(exc)):
             fail(
                 who,
                 "requires_y",
-                f"a missing y must raise a ValueError naming y, not "
-                f"{type(exc).__name__}: {exc}",
+                f"the ValueError for a missing y does not name y: {exc}",
             )
-        else:
-            fail(who, "requires_y", "declares requires_y but accepted y=None")
-    else:
-        F_y = call(
+    except Exception as exc:
+        fail(
             who,
-            "fit_transform with y",
-            fresh(extractor).fit_transform,
-            X,
-            y,
-            tasks=tasks,
+            "requires_y",
+            f"a missing y must raise a ValueError naming y, not "
+            f"{type(exc).__name__}: {exc}",
         )
-        assert_close(
-            F_y,
-            F,
-            what="an X-only extractor (requires_y=False) must not use y, but y "
-            "changes its task features",
-            context=f"{where}; y = {fmt(y)}",
-            **tol,
-        )
+    else:
+        fail(who, "requires_y", "declares requires_y but accepted y=None")
+
+
+def _check_ignores_y(extractor, ex: _Example, who: str) -> None:
+    F_y = call(
+        who,
+        "fit_transform with y",
+        fresh(extractor).fit_transform,
+        ex.X,
+        ex.y,
+        tasks=ex.tasks,
+    )
+    assert_close(
+        F_y,
+        ex.F,
+        what="an X-only extractor (requires_y=False) must not use y, but y "
+        "changes its task features",
+        context=f"{ex.where}; y = {fmt(ex.y)}",
+        **ex.tol,
+    )
