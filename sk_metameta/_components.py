@@ -75,9 +75,11 @@ def component_errors(component: Any) -> Iterator[None]:
     try:
         yield
     except Exception as exc:
-        if _is_builtin(component):
+        if _is_builtin(component) or getattr(exc, "_sk_metameta_named", False):
             raise
-        raise named_error(exc, describe_component(component)) from exc
+        error = named_error(exc, describe_component(component))
+        error._sk_metameta_named = True  # named once, however deep the calls
+        raise error from exc
 
 
 def resolve_component(

@@ -23,9 +23,10 @@ from ._base import (
     check_numeric_target,
 )
 from ._compat import Interval, _check_sample_weight, _fit_context
-from ._components import resolve_transfer_rule
+from ._components import component_errors, resolve_transfer_rule
 from ._threads import with_one_blas_thread
 from .transfer._linear import LinearTransferProblem, RowData, TaskStats
+from .transfer.base import check_linear_result
 
 __all__ = ["TransferRegressor"]
 
@@ -271,8 +272,12 @@ class TransferRegressor(RegressorMixin, BaseTaskEstimator):
         own = problem.own_coef()
         problem.source_coef = own
         self._own_coef = own
-        result = rule.fit_linear(problem)
-        coef = self._check_models(rule, result.coef, index.n_tasks)
+        with component_errors(rule):
+            result = rule.fit_linear(problem)
+        result = check_linear_result(
+            rule, result, index.n_tasks, own.shape[1], index.n_tasks
+        )
+        coef = result.coef
         self._coef = coef
         self.coef_, self.intercept_ = self._to_original(coef)
         pooled = problem.ridge(self._pooled_stats)
@@ -315,22 +320,6 @@ class TransferRegressor(RegressorMixin, BaseTaskEstimator):
         self._penalty, self._scale = penalty, pooled.G[0] / pooled.n[0]
         self._stats, self._pooled_stats = stats, pooled
         return stats, rows
-
-    @staticmethod
-    def _check_models(rule, coef, n_targets):
-        coef = np.asarray(coef, dtype=float)
-        q = coef.shape[-1] if coef.ndim else 0
-        if coef.ndim != 2 or coef.shape[0] != n_targets:
-            raise ValueError(
-                f"transfer rule {rule.name!r} returned models of shape {coef.shape}; "
-                f"expected one model per target task ({n_targets}, q)."
-            )
-        if not np.isfinite(coef).all():
-            raise ValueError(
-                f"transfer rule {rule.name!r} returned models of shape {(n_targets, q)}"
-                " that are not all finite."
-            )
-        return coef
 
     def _design(self, X):
         Xc = X - self._x_mean
@@ -380,7 +369,9 @@ class TransferRegressor(RegressorMixin, BaseTaskEstimator):
             fit_intercept=self.fit_intercept,
         )
         rule = self.transfer_rule_
-        return self._check_models(rule, rule.zero_shot_linear(problem).coef, n_new)
+        with component_errors(rule):
+            result = rule.zero_shot_linear(problem)
+        return check_linear_result(rule, result, n_new, q, self.tasks_.shape[0]).coef
 
     @with_one_blas_thread
     def predict(self, X, tasks=None):

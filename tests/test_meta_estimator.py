@@ -635,7 +635,9 @@ def test_parameter_rules_point_to_transfer_regressor(regression):
 
 def test_invalid_rule_weights_name_the_rule(regression):
     X, y, tasks = regression
-    with pytest.raises(ValueError, match="rule 'negative' returned source weights"):
+    with pytest.raises(
+        ValueError, match=r"rule 'negative'.* returned a negative source"
+    ):
         MetricMetaEstimator(Ridge(), transfer=NegativeRule()).fit(X, y, tasks=tasks)
 
 

@@ -34,8 +34,9 @@ from .._compat import (
     StrOptions,
     _fit_context,
 )
+from .._components import component_errors
 from .._threads import with_one_blas_thread
-from ..transfer.base import normalize_rows
+from ..transfer.base import check_source_weights, normalize_rows
 from ._inputs import check_fit_data, check_rule
 from ._mixing import combine, mixture_weights, zero_shot_weights
 from ._per_task import (
@@ -457,14 +458,9 @@ class MetricMetaEstimator(BaseTaskEstimator):
         """The rule's source weights, validated, kept to the graph, normalised."""
         T = graph.shape[0]
         similarity = sparse.csr_array(graph @ sparse.diags_array(keep.astype(float)))
-        W = rule.source_weights(similarity, fill_unscored(self.transferability_))
-        W = sparse.csr_array(W, dtype=float)
-        if W.shape != (T, T) or not np.isfinite(W.data).all() or (W.data < 0).any():
-            raise ValueError(
-                f"transfer rule {rule.name!r} returned source weights of shape "
-                f"{W.shape} (expected {(T, T)}) that are not all finite and "
-                "non-negative."
-            )
+        with component_errors(rule):
+            W = rule.source_weights(similarity, fill_unscored(self.transferability_))
+        W = sparse.csr_array(check_source_weights(rule, W, (T, T)))
         allowed = sparse.csr_array(
             (np.ones(graph.nnz), graph.indices, graph.indptr), shape=graph.shape
         )

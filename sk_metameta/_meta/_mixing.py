@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import sparse
 
-from ..transfer.base import normalize_rows
+from .._components import component_errors
+from ..transfer.base import check_source_weights, normalize_rows
 from ._responses import outputs
 
 __all__ = ["combine", "mixture_weights", "zero_shot_weights"]
@@ -83,8 +84,9 @@ def zero_shot_weights(similarity, neighbors, rule, has_model) -> sparse.csr_arra
     """
     keep = sparse.diags_array(has_model.astype(float))
     S = sparse.csr_array(similarity @ keep)
-    W = sparse.csr_array(rule.source_weights(similarity, None), dtype=float)
-    W.data = np.where(np.isfinite(W.data) & (W.data > 0), W.data, 0.0)
+    with component_errors(rule):
+        W = rule.source_weights(similarity, None)
+    W = sparse.csr_array(check_source_weights(rule, W, similarity.shape))
     W = sparse.csr_array(W @ keep)
     empty = np.asarray(W.sum(axis=1)).ravel() <= 0
     if empty.any():
