@@ -1,0 +1,71 @@
+"""The ``sk-metameta`` command line: ``demo``, ``similarity`` and ``plugins``.
+
+One module per subcommand; each adds its parser to :func:`build_parser`. A
+subcommand whose module fails to import makes the whole command fail with that
+error: no subcommand is dropped silently.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from ._common import CommandError
+from ._demo import add_demo_parser, demo_data, demo_methods, run_demo
+from ._demo_plot import plot_demo
+from ._plugins import add_plugins_parser
+from ._similarity import add_similarity_parser
+from ._task_csv import read_task_csv
+
+__all__ = [
+    "CommandError",
+    "build_parser",
+    "demo_data",
+    "demo_methods",
+    "main",
+    "plot_demo",
+    "read_task_csv",
+    "run_demo",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``sk-metameta`` command.
+
+    Returns
+    -------
+    parser : argparse.ArgumentParser
+        With the subcommands ``plugins``, ``demo`` and ``similarity``.
+    """
+    parser = argparse.ArgumentParser(
+        prog="sk-metameta",
+        description="Metric-based meta-learning for scikit-learn.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    add_plugins_parser(sub)
+    add_demo_parser(sub)
+    add_similarity_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``sk-metameta`` command line.
+
+    Parameters
+    ----------
+    argv : sequence of str, default=None
+        Arguments; default ``sys.argv[1:]``.
+
+    Returns
+    -------
+    status : int
+        Exit status.
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

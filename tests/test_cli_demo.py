@@ -1,0 +1,167 @@
+"""Tests of ``sk-metameta demo``: few-shot transfer between the schools of HSB."""
+
+import sys
+
+import pytest
+
+from sk_metameta.cli import demo_methods, main
+
+# -- demo ----------------------------------------------------------------------------
+
+
+def test_demo_methods_cover_the_built_in_rules():
+    from sk_metameta import TransferRegressor
+    from sk_metameta.plugins import get_registry
+
+    methods = demo_methods()
+    assert list(methods)[:3] == [
+        "target-only ridge",
+        "pooled ridge",
+        "pooled + task intercept",
+    ]
+    default = TransferRegressor().transfer
+    assert isinstance(
+        methods[f"TransferRegressor (default: {default})"], TransferRegressor
+    )
+    builtin = [
+        c.name
+        for c in get_registry().components("transfer_rule")
+        if c.plugin == "builtin" and c.name != default
+    ]
+    assert builtin  # the registry has the built-in rules
+    for name in builtin:
+        assert methods[f"TransferRegressor ({name})"].transfer == name
+    assert len(methods) == 3 + 1 + len(builtin)
+
+
+def test_rules_without_linear_models_are_left_out():
+    from sk_metameta.cli._demo import _fits_linear_models
+    from sk_metameta.transfer import BaseTransferRule
+
+    class Parameters(BaseTransferRule):
+        transfers = "parameters"
+
+    class ParametersWithModels(Parameters):
+        def fit_linear(self, problem):
+            raise NotImplementedError
+
+    class Instances(BaseTransferRule):
+        transfers = "instances"
+
+    assert not _fits_linear_models(Parameters())
+    assert _fits_linear_models(ParametersWithModels())
+    assert _fits_linear_models(Instances())
+
+
+def test_demo_prints_one_table(capsys):
+    code = main(["demo", "--k", "5", "--folds", "2", "--max-tasks", "20", "--quiet"])
+    assert code == 0
+    captured = capsys.readouterr()
+    lines = captured.out.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("method"))
+    assert lines[start].split() == ["method", "k=5", "fit", "s"]
+    rows = lines[start + 1 : start + 1 + len(demo_methods())]
+    names = [row.rsplit(None, 2)[0].strip() for row in rows]
+    assert names == list(demo_methods())
+    for row in rows:
+        score = float(row.rsplit(None, 2)[1])
+        assert -1.0 < score < 1.0
+    assert "20 tasks, 2 folds" in captured.out
+    assert "explained variance" in captured.out
+    assert captured.err == ""  # --quiet: no progress
+
+
+def test_demo_several_k_and_repeats(capsys):
+    code = main(
+        [
+            "demo",
+            "--k",
+            "5",
+            "10",
+            "--folds",
+            "2",
+            "--repeats",
+            "2",
+            "--max-tasks",
+            "12",
+            "--quiet",
+        ]
+    )
+    assert code == 0
+    out = capsys.readouterr().out
+    header = next(line for line in out.splitlines() if line.startswith("method"))
+    assert header.split() == ["method", "k=5", "k=10", "fit", "s"]
+    assert "2 repeat(s)" in out and "±" in out
+
+
+def test_demo_progress_goes_to_stderr(capsys):
+    assert main(["demo", "--k", "5", "--folds", "2", "--max-tasks", "6"]) == 0
+    captured = capsys.readouterr()
+    assert "few-shot fits" in captured.err
+    assert "few-shot fits" not in captured.out
+
+
+def test_demo_plot_writes_png(tmp_path, capsys):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    path = tmp_path / "demo.png"
+    code = main(
+        [
+            "demo",
+            "--k",
+            "5",
+            "10",
+            "--folds",
+            "2",
+            "--max-tasks",
+            "10",
+            "--quiet",
+            "--plot",
+            str(path),
+        ]
+    )
+    assert code == 0
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert path.stat().st_size > 10_000
+    assert f"figure written to {path}" in capsys.readouterr().out
+
+
+def test_demo_plot_without_matplotlib(tmp_path, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    code = main(
+        ["demo", "--max-tasks", "4", "--quiet", "--plot", str(tmp_path / "x.png")]
+    )
+    captured = capsys.readouterr()
+    assert code == 2
+    assert "pip install sk-metameta[plot]" in captured.err
+    assert captured.out == ""
+
+
+def test_demo_plot_into_missing_folder(tmp_path, capsys):
+    code = main(["demo", "--quiet", "--plot", str(tmp_path / "no" / "x.png")])
+    assert code == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "match"),
+    [
+        (["--max-tasks", "3", "--folds", "5"], "n_folds must be between 2"),
+        (["--max-tasks", "1"], "--max-tasks must be at least 2"),
+        (["--k", "70", "--max-tasks", "4", "--folds", "2"], "no task has"),
+    ],
+)
+def test_demo_errors(argv, match, capsys):
+    code = main(["demo", "--quiet", *argv])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert captured.err.startswith("sk-metameta demo: error: ")
+    assert match in captured.err
+
+
+def test_demo_rejects_bad_numbers(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["demo", "--k", "0"])
+    assert exc.value.code == 2
+    assert "expected a number >= 1" in capsys.readouterr().err
