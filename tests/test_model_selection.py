@@ -317,3 +317,55 @@ def test_baselines_pass_the_scikit_learn_checks(estimator):
     ]
     assert failed == []
     assert len(results) > 40
+
+
+@pytest.mark.parametrize("scoring", ["r2", "mse", "explained_variance"])
+def test_task_average_is_the_metric_on_each_task(scoring):
+    from sklearn.metrics import explained_variance_score, mean_squared_error, r2_score
+
+    metric = {
+        "r2": r2_score,
+        "mse": mean_squared_error,
+        "explained_variance": explained_variance_score,
+    }[scoring]
+    X, y, tasks = make_related_tasks(n_tasks=7, n_samples_per_task=14, random_state=2)
+    kwargs = {"ks": [3, 6], "n_folds": 3, "n_repeats": 2, "random_state": 0}
+    methods = {"ridge": Ridge(), "per task": PerTaskModel(Ridge())}
+    table = few_shot_evaluation(
+        X, y, tasks, methods, scoring=scoring, average="tasks", **kwargs
+    )
+    # a function of the user is scored task by task: the same numbers
+    loop = few_shot_evaluation(
+        X, y, tasks, methods, scoring=metric, average="tasks", **kwargs
+    )
+    np.testing.assert_allclose(table.task_scores, loop.task_scores, rtol=1e-10)
+    np.testing.assert_allclose(table.scores, loop.scores, rtol=1e-10)
+    assert np.isfinite(table.task_scores).all()
+
+
+def test_task_average_of_log_loss_matches_sklearn_per_task():
+    from sklearn.metrics import log_loss
+
+    X, y, tasks = make_related_tasks(
+        n_tasks=6, n_samples_per_task=30, task_type="classification", random_state=0
+    )
+    logistic = PooledModel(LogisticRegression(), task_intercept=True)
+    kwargs = {"ks": [5], "n_folds": 2, "random_state": 0, "average": "tasks"}
+    result = few_shot_evaluation(
+        X, y, tasks, {"pooled": logistic}, scoring="log_loss", **kwargs
+    )
+    # the same splits, scored by hand with sklearn on each task's test rows
+    _LOG.clear()
+    spy_X = np.column_stack([np.arange(len(y)), X])
+    few_shot_evaluation(spy_X, y, tasks, {"spy": SpyRegressor()}, **kwargs)
+    fits = [e for e in _LOG if e[0] == "fit"]
+    predicts = [e for e in _LOG if e[0] == "predict"]
+    expected = np.full(6, np.nan)
+    for (_, train, _), (_, test, test_tasks) in zip(fits, predicts, strict=True):
+        model = PooledModel(LogisticRegression(), task_intercept=True)
+        model.fit(X[train], y[train], tasks=tasks[train])
+        proba = model.predict_proba(X[test], tasks=test_tasks)
+        for t in np.unique(test_tasks):
+            rows = test_tasks == t
+            expected[t] = log_loss(y[test][rows], proba[rows], labels=[0, 1])
+    np.testing.assert_allclose(result.task_scores[0, 0, 0], expected, rtol=1e-10)
