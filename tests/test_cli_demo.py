@@ -94,11 +94,28 @@ def test_demo_several_k_and_repeats(capsys):
     assert "2 repeat(s)" in out and "±" in out
 
 
-def test_demo_progress_goes_to_stderr(capsys):
+def test_demo_progress_goes_to_stderr(capsys, terminal_stderr):
+    with terminal_stderr() as stderr:
+        assert main(["demo", "--k", "5", "--folds", "2", "--max-tasks", "6"]) == 0
+    captured = capsys.readouterr()
+    assert "few-shot fits" in stderr.getvalue()
+    assert "few-shot fits" not in captured.out
+    assert "\r" in stderr.getvalue()  # a bar redrawn in place
+
+
+def test_demo_writes_nothing_to_a_stderr_that_is_not_a_terminal(capsys):
+    # no --quiet: stderr captured by pytest is not a terminal, like a log or CI
     assert main(["demo", "--k", "5", "--folds", "2", "--max-tasks", "6"]) == 0
     captured = capsys.readouterr()
-    assert "few-shot fits" in captured.err
+    assert captured.err == ""
     assert "few-shot fits" not in captured.out
+
+
+def test_demo_quiet_silences_progress_on_a_terminal(capsys, terminal_stderr):
+    args = ["demo", "--k", "5", "--folds", "2", "--max-tasks", "6", "--quiet"]
+    with terminal_stderr() as stderr:
+        assert main(args) == 0
+    assert stderr.getvalue() == ""
 
 
 def test_demo_plot_writes_png(tmp_path, capsys):

@@ -1,6 +1,5 @@
 """Tests of few-shot evaluation and the baselines (sk_metameta.model_selection)."""
 
-import sys
 import warnings
 
 import numpy as np
@@ -238,13 +237,27 @@ def test_few_shot_errors(kwargs, match):
         few_shot_evaluation(X, y, tasks, **kwargs)
 
 
-def test_progress_counter_without_tqdm(monkeypatch, capsys):
-    monkeypatch.setitem(sys.modules, "tqdm", None)
+def test_progress_bar_on_a_terminal(terminal_stderr):
     X, y, tasks = make_related_tasks(n_tasks=4, n_samples_per_task=12, random_state=0)
-    few_shot_evaluation(
-        X, y, tasks, {"ridge": Ridge()}, ks=[5], n_folds=2, progress=True
-    )
-    assert "few-shot fits: 2/2 fits" in capsys.readouterr().err
+    with terminal_stderr() as stderr:
+        few_shot_evaluation(X, y, tasks, {"ridge": Ridge()}, ks=[5], n_folds=2)
+    err = stderr.getvalue()
+    assert "few-shot fits" in err and "/2 " in err and "fit/s" in err
+
+
+def test_progress_silent_when_asked(terminal_stderr):
+    X, y, tasks = make_related_tasks(n_tasks=4, n_samples_per_task=12, random_state=0)
+    with terminal_stderr() as stderr:
+        few_shot_evaluation(
+            X, y, tasks, {"ridge": Ridge()}, ks=[5], n_folds=2, progress=False
+        )
+    assert stderr.getvalue() == ""
+
+
+def test_progress_writes_nothing_to_a_stderr_that_is_not_a_terminal(capsys):
+    X, y, tasks = make_related_tasks(n_tasks=4, n_samples_per_task=12, random_state=0)
+    few_shot_evaluation(X, y, tasks, {"ridge": Ridge()}, ks=[5], n_folds=2)
+    assert capsys.readouterr().err == ""
 
 
 # -- baselines -----------------------------------------------------------------------

@@ -125,7 +125,7 @@ def run_demo(
     random_state=0,
     max_tasks: int | None = None,
     methods: Mapping[str, object] | None = None,
-    progress: bool = False,
+    progress: bool = True,
 ):
     """The demo's few-shot evaluation on the High School and Beyond data.
 
@@ -143,8 +143,8 @@ def run_demo(
         Use only the first ``max_tasks`` schools (by label), for a quick run.
     methods : mapping of str to estimator, default=None
         Methods to compare; default :func:`demo_methods`.
-    progress : bool, default=False
-        Show progress on stderr.
+    progress : bool, default=True
+        Show a progress bar on stderr while stderr is a terminal.
 
     Returns
     -------
@@ -264,7 +264,7 @@ def add_demo_parser(subparsers) -> argparse.ArgumentParser:
         "(needs matplotlib: pip install sk-metameta[plot])",
     )
     parser.add_argument(
-        "--quiet", action="store_true", help="no progress indicator on stderr"
+        "--quiet", action="store_true", help="no progress bar on stderr"
     )
     parser.set_defaults(func=_cmd_demo)
     return parser

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import inspect
 import logging
-import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from sklearn.base import clone
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_X_y
 
+from .._progress import progress_bar
 from .._scores import Score, get_score
 from .._tasks import check_tasks
 
@@ -85,40 +85,6 @@ def _takes_tasks(method, name: str) -> bool:
         return "tasks" in inspect.signature(func).parameters
     except (TypeError, ValueError):  # pragma: no cover - builtins without signature
         return False
-
-
-class _Progress:
-    """A progress bar on stderr: tqdm when installed, else a plain counter."""
-
-    def __init__(self, total: int, desc: str, enabled: bool):
-        self.total, self.desc, self.enabled = total, desc, enabled
-        self.count = 0
-        self.bar = None
-        if enabled:
-            try:
-                from tqdm import tqdm
-            except ImportError:
-                tqdm = None
-            if tqdm is not None:
-                self.bar = tqdm(total=total, desc=desc, file=sys.stderr, leave=False)
-
-    def update(self) -> None:
-        self.count += 1
-        if self.bar is not None:
-            self.bar.update(1)
-        elif self.enabled:
-            print(
-                f"\r{self.desc}: {self.count}/{self.total} fits",
-                end="",
-                file=sys.stderr,
-            )
-            sys.stderr.flush()
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-        elif self.enabled:
-            print(file=sys.stderr)
 
 
 @dataclass
@@ -344,7 +310,7 @@ def _one_split(methods, data, train, test, score, classes, fit_times, bar):
             out = np.empty((len(methods), *response.shape), dtype=response.dtype)
         out[i] = response
         fit_times[i] += seconds
-        bar.update()
+        bar.update(1)
     return out
 
 
@@ -370,7 +336,7 @@ def few_shot_evaluation(
     average: str = "rows",
     min_test_rows: int = 5,
     random_state=None,
-    progress: bool = False,
+    progress: bool = True,
 ) -> FewShotResult:
     """Few-shot evaluation: every task in turn is a target with ``k`` labelled rows.
 
@@ -417,8 +383,9 @@ def few_shot_evaluation(
         Least number of test rows of a target.
     random_state : int, RandomState instance or None, default=None
         Seed of the folds and of the labelled rows.
-    progress : bool, default=False
-        Show progress on stderr (tqdm when installed, else a counter).
+    progress : bool, default=True
+        Show a progress bar on stderr while stderr is a terminal (never in a
+        file, a pipe or a log); ``False`` silences it.
 
     Returns
     -------
@@ -465,7 +432,9 @@ def few_shot_evaluation(
     # predicted labels of a classifier may be str; everything else is a number
     pred_dtype = float if classes is not None or y.dtype.kind in "fiub" else object
     rng = check_random_state(random_state)
-    bar = _Progress(n_repeats * n_folds * n_k * n_m, "few-shot fits", progress)
+    bar = progress_bar(
+        n_repeats * n_folds * n_k * n_m, "few-shot fits", enabled=progress, unit="fit"
+    )
     try:
         for r in range(n_repeats):
             fold = rng.permutation(index.n_tasks) % n_folds
@@ -476,8 +445,7 @@ def few_shot_evaluation(
                 for f in range(n_folds):
                     targets = (fold == f) & eligible[j]
                     if not targets.any():
-                        for _ in range(n_m):
-                            bar.update()
+                        bar.update(n_m)
                         continue
                     target_row = targets[index.codes]
                     test = target_row & (rank >= k)
