@@ -8,10 +8,12 @@ error: no subcommand is dropped silently.
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
 
-from ._common import CommandError
+from .. import __version__
+from ._common import CommandError, add_output_options, cli_logging
 from ._demo import add_demo_parser, demo_data, demo_methods, run_demo
 from ._demo_plot import plot_demo
 from ._plugins import add_plugins_parser
@@ -29,6 +31,8 @@ __all__ = [
     "run_demo",
 ]
 
+logger = logging.getLogger(__name__)
+
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``sk-metameta`` command.
@@ -36,16 +40,21 @@ def build_parser() -> argparse.ArgumentParser:
     Returns
     -------
     parser : argparse.ArgumentParser
-        With the subcommands ``plugins``, ``demo`` and ``similarity``.
+        With the subcommands ``plugins``, ``demo`` and ``similarity``, and the
+        options ``--version``, ``-v/--verbose`` and ``-q/--quiet`` (before or
+        after the subcommand).
     """
     parser = argparse.ArgumentParser(
         prog="sk-metameta",
         description="Metric-based meta-learning for scikit-learn.",
     )
+    parser.add_argument(
+        "--version", action="version", version=f"sk-metameta {__version__}"
+    )
+    add_output_options(parser, top=True)
     sub = parser.add_subparsers(dest="command", required=True)
-    add_plugins_parser(sub)
-    add_demo_parser(sub)
-    add_similarity_parser(sub)
+    for add_parser in (add_plugins_parser, add_demo_parser, add_similarity_parser):
+        add_output_options(add_parser(sub), top=False)
     return parser
 
 
@@ -64,7 +73,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     parser = build_parser()
     args = parser.parse_args(argv)
-    return int(args.func(args) or 0)
+    with cli_logging(args.verbose, args.quiet):
+        logger.debug("sk-metameta %s: %s", __version__, args)
+        return int(args.func(args) or 0)
 
 
 if __name__ == "__main__":  # pragma: no cover

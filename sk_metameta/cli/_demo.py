@@ -8,6 +8,7 @@ its run (:func:`run_demo`); the figure of ``--plot`` is drawn by
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import time
 from collections.abc import Mapping
@@ -27,6 +28,8 @@ __all__ = [
     "run_demo",
     "transfer_methods",
 ]
+
+logger = logging.getLogger(__name__)
 
 _RIDGE_ALPHAS = np.logspace(-1, 3, 9)
 
@@ -154,6 +157,12 @@ def run_demo(
         The rows used.
     """
     X, y, tasks = demo_data(max_tasks)
+    logger.info(
+        "High School and Beyond: %d students in %d schools, %d method(s)",
+        X.shape[0],
+        np.unique(tasks).size,
+        len(demo_methods() if methods is None else methods),
+    )
     result = few_shot_evaluation(
         X,
         y,
@@ -262,9 +271,6 @@ def add_demo_parser(subparsers) -> argparse.ArgumentParser:
         default=None,
         help="write a figure: school similarity heatmap and learning curves "
         "(needs matplotlib: pip install sk-metameta[plot])",
-    )
-    parser.add_argument(
-        "--quiet", action="store_true", help="no progress bar on stderr"
     )
     parser.set_defaults(func=_cmd_demo)
     return parser

@@ -432,6 +432,7 @@ def few_shot_evaluation(
     # predicted labels of a classifier may be str; everything else is a number
     pred_dtype = float if classes is not None or y.dtype.kind in "fiub" else object
     rng = check_random_state(random_state)
+    start = time.perf_counter()
     bar = progress_bar(
         n_repeats * n_folds * n_k * n_m, "few-shot fits", enabled=progress, unit="fit"
     )
@@ -470,6 +471,16 @@ def few_shot_evaluation(
             logger.debug("few-shot evaluation: repeat %d of %d done", r + 1, n_repeats)
     finally:
         bar.close()
+    logger.info(
+        "few-shot evaluation: %d method(s), k=%s, %d fold(s), %d repeat(s) of %d "
+        "tasks in %.1f s",
+        n_m,
+        ks,
+        n_folds,
+        n_repeats,
+        index.n_tasks,
+        time.perf_counter() - start,
+    )
     if average == "tasks":
         scores = _mean_of_tasks(task_scores)
     return FewShotResult(
