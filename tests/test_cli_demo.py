@@ -54,7 +54,8 @@ def test_rules_without_linear_models_are_left_out():
 
 
 def test_demo_prints_one_table(capsys):
-    code = main(["demo", "--k", "5", "--folds", "2", "--max-tasks", "20", "--quiet"])
+    argv = ["demo", "--k", "5", "--folds", "2", "--max-tasks", "20", "--repeats", "1"]
+    code = main([*argv, "--quiet"])
     assert code == 0
     captured = capsys.readouterr()
     lines = captured.out.splitlines()
@@ -182,3 +183,41 @@ def test_demo_rejects_bad_numbers(capsys):
         main(["demo", "--k", "0"])
     assert exc.value.code == 2
     assert "expected a number >= 1" in capsys.readouterr().err
+
+
+def test_demo_says_what_won_by_how_much_and_explains_every_method(capsys):
+    code = main(["demo", "--k", "5", "10", "--folds", "2", "--max-tasks", "20", "-q"])
+    assert code == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    # mean and spread over the default repeats
+    assert "5 repeat(s) (cells: mean±sd over repeats)" in out
+    header = next(i for i, line in enumerate(lines) if line.startswith("method"))
+    for row in lines[header + 1 : header + 1 + len(demo_methods())]:
+        assert row.count("±") == 2
+    # one quantity, one direction, stated
+    assert "explained variance on the targets' held-out rows" in out
+    assert "(higher is better)" in out
+    start = lines.index("verdict (explained variance, higher is better):")
+    verdicts = lines[start + 1 : start + 3]
+    assert [v.split(":")[0] for v in verdicts] == ["  k=5", "  k=10"]
+    names = list(demo_methods())
+    for line in verdicts:
+        best = line.split(": ", 1)[1].split(" is best")[0]
+        assert best in names
+        assert "better than the runner-up, " in line
+        assert ("beyond noise" in line) != ("within noise" in line)
+        assert "paired t-test over 5 repeats: p = " in line
+    # identical rows are noted
+    assert (
+        "note: 'target-only ridge' and 'TransferRegressor (none)' scored the same "
+        "in every repeat" in out
+    )
+    # every method is explained
+    legend = lines[lines.index("methods:") + 1 :]
+    legend = legend[: next(i for i, line in enumerate(legend) if line[:2] != "  ")]
+    assert len(legend) == len(names)
+    for name, line in zip(names, legend, strict=True):
+        assert line.startswith(f"  {name}: ")
+    assert "transfer rule 'additive': " in out
+    assert "one intercept per school" in out

@@ -260,6 +260,70 @@ def test_progress_writes_nothing_to_a_stderr_that_is_not_a_terminal(capsys):
     assert capsys.readouterr().err == ""
 
 
+def result_of(scores, greater_is_better=True, methods=None):
+    from sk_metameta.model_selection import FewShotResult
+
+    scores = np.asarray(scores, dtype=float)
+    return FewShotResult(
+        methods=methods or [f"m{i}" for i in range(scores.shape[0])],
+        ks=[5, 10][: scores.shape[1]],
+        scoring="r2" if greater_is_better else "mse",
+        label="R^2" if greater_is_better else "mean squared error",
+        greater_is_better=greater_is_better,
+        average="rows",
+        scores=scores,
+        fit_times=np.zeros_like(scores),
+        n_targets=np.array([4, 4][: scores.shape[1]]),
+        n_tasks=4,
+        n_folds=2,
+        task_labels=np.arange(4),
+    )
+
+
+def test_verdict_names_the_winner_its_lead_and_the_noise():
+    # m1 wins by 0.1 in every repeat give or take 0.01: beyond noise
+    base = np.array([0.50, 0.52, 0.48, 0.51, 0.49])
+    lead = np.array([0.10, 0.11, 0.09, 0.10, 0.10])
+    result = result_of([[base], [base + lead], [base - 0.3]])
+    (line,) = result.verdict()
+    sd = np.std(base + lead)
+    assert line.startswith(f"k=5: m1 is best, R^2 0.600 ± {sd:.3f}; ")
+    assert "0.100 better than the runner-up, m0 at 0.500: beyond noise" in line
+    from scipy import stats
+
+    p = stats.ttest_rel(base + lead, base).pvalue
+    assert f"paired t-test over 5 repeats: p = {p:.2g})." in line
+    # a lead that changes sign between repeats is within noise
+    noisy = result_of([[base], [base + np.array([0.05, -0.04, 0.03, -0.03, 0.0])]])
+    assert "within noise" in noisy.verdict()[0]
+    assert noisy.verdict()[0].startswith("k=5: m1 is best")
+
+
+def test_verdict_for_a_loss_and_for_a_single_repeat():
+    result = result_of([[[2.0], [1.0]], [[1.5], [3.0]]], greater_is_better=False)
+    first, second = result.verdict()
+    assert first.startswith("k=5: m1 is best, mean squared error 1.500; ")
+    assert "0.500 better than the runner-up, m0 at 2.000" in first
+    assert "noise unknown: one repeat has no spread" in first
+    assert second.startswith("k=10: m0 is best")
+
+
+def test_identical_methods_are_grouped_and_skipped_as_runner_up():
+    scores = [[[0.2, 0.3]], [[0.5, 0.6]], [[0.2, 0.3]], [[0.5, 0.6]], [[0.1, 0.1]]]
+    result = result_of(scores)
+    assert result.identical_methods() == [["m0", "m2"], ["m1", "m3"]]
+    (line,) = result.verdict()
+    assert "m1 is best" in line and "runner-up, m0 at 0.250" in line
+    alone = result_of([[[0.2, 0.3]], [[0.2, 0.3]]])
+    assert alone.verdict() == ["k=5: m0 is best, R^2 0.250 ± 0.050."]
+
+
+def test_table_states_the_spread():
+    result = result_of([[[0.2, 0.3]], [[0.5, 0.6]]])
+    assert "2 repeat(s) (cells: mean±sd over repeats)" in result.table()
+    assert "cells" not in result_of([[[0.2]], [[0.5]]]).table()
+
+
 # -- baselines -----------------------------------------------------------------------
 
 

@@ -14,7 +14,14 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ._common import CommandError, add_output_options, cli_logging
-from ._demo import add_demo_parser, demo_data, demo_methods, run_demo
+from ._demo import (
+    add_demo_parser,
+    demo_data,
+    demo_methods,
+    demo_report,
+    describe_methods,
+    run_demo,
+)
 from ._demo_plot import plot_demo
 from ._plugins import add_plugins_parser
 from ._similarity import add_similarity_parser
@@ -25,6 +32,8 @@ __all__ = [
     "build_parser",
     "demo_data",
     "demo_methods",
+    "demo_report",
+    "describe_methods",
     "main",
     "plot_demo",
     "read_task_csv",

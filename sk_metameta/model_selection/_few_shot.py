@@ -14,7 +14,6 @@ import inspect
 import logging
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 from sklearn.base import clone
@@ -24,6 +23,7 @@ from sklearn.utils.validation import check_X_y
 from .._progress import progress_bar
 from .._scores import Score, get_score
 from .._tasks import check_tasks
+from ._result import FewShotResult
 
 __all__ = ["FewShotResult", "check_protocol", "few_shot_evaluation"]
 
@@ -85,148 +85,6 @@ def _takes_tasks(method, name: str) -> bool:
         return "tasks" in inspect.signature(func).parameters
     except (TypeError, ValueError):  # pragma: no cover - builtins without signature
         return False
-
-
-@dataclass
-class FewShotResult:
-    """Scores of a :func:`few_shot_evaluation`, method by method and ``k`` by ``k``.
-
-    Attributes
-    ----------
-    methods : list of str
-        Method names, in the order given.
-    ks : list of int
-        Numbers of labelled rows per target.
-    scoring : str
-        Name of the score.
-    label : str
-        Readable name of the score.
-    greater_is_better : bool
-        Whether a greater score is better.
-    average : {"rows", "tasks"}
-        Pooled over all test rows, or the mean over target tasks.
-    scores : ndarray of shape (n_methods, n_ks, n_repeats)
-        Score of each method at each ``k`` in each repeat.
-    fit_times : ndarray of shape (n_methods, n_ks, n_repeats)
-        Seconds spent in ``fit``, summed over the folds.
-    n_targets : ndarray of shape (n_ks,)
-        Number of target tasks evaluated at each ``k``.
-    n_tasks : int
-        Number of tasks.
-    n_folds : int
-        Number of folds of tasks.
-    task_labels : ndarray of shape (n_tasks,)
-        Task labels, sorted.
-    task_scores : ndarray of shape (n_methods, n_ks, n_repeats, n_tasks) or None
-        Score of each target task (NaN where a task was not a target at that
-        ``k``); only with ``average="tasks"``.
-    """
-
-    methods: list
-    ks: list
-    scoring: str
-    label: str
-    greater_is_better: bool
-    average: str
-    scores: np.ndarray
-    fit_times: np.ndarray
-    n_targets: np.ndarray
-    n_tasks: int
-    n_folds: int
-    task_labels: np.ndarray
-    task_scores: np.ndarray | None = None
-
-    @property
-    def n_repeats(self) -> int:
-        """Number of repeats."""
-        return int(self.scores.shape[2])
-
-    def mean_scores(self) -> np.ndarray:
-        """Mean score over repeats, of shape ``(n_methods, n_ks)``."""
-        return self.scores.mean(axis=2)
-
-    def best(self) -> list:
-        """Name of the best method at each ``k`` (by mean score)."""
-        mean = self.mean_scores()
-        pick = np.argmax if self.greater_is_better else np.argmin
-        return [self.methods[i] for i in pick(mean, axis=0)]
-
-    def table(self, *, digits: int = 3) -> str:
-        """The results as one text table: a row per method, a column per ``k``.
-
-        Parameters
-        ----------
-        digits : int, default=3
-            Decimals of the scores.
-
-        Returns
-        -------
-        table : str
-            Title lines and the table; with several repeats every cell is
-            ``mean±std``. The last column is the fit time in seconds, summed over
-            folds and ``k``, averaged over repeats.
-        """
-        better = "higher" if self.greater_is_better else "lower"
-        over = (
-            "pooled over the test rows"
-            if self.average == "rows"
-            else ("averaged over target tasks")
-        )
-        lines = [
-            f"{self.label} on the targets' held-out rows, {over} ({better} is better)",
-            f"{self.n_tasks} tasks, {self.n_folds} folds of target tasks, "
-            f"{self.n_repeats} repeat(s); targets per k: "
-            + ", ".join(
-                f"k={k}: {n}" for k, n in zip(self.ks, self.n_targets, strict=True)
-            ),
-        ]
-        mean, std = self.scores.mean(axis=2), self.scores.std(axis=2)
-        header = ["method", *[f"k={k}" for k in self.ks], "fit s"]
-        rows = []
-        for i, name in enumerate(self.methods):
-            cells = [name]
-            for j in range(len(self.ks)):
-                cell = f"{mean[i, j]:.{digits}f}"
-                if self.n_repeats > 1:
-                    cell += f"±{std[i, j]:.{digits}f}"
-                cells.append(cell)
-            cells.append(f"{self.fit_times[i].sum(axis=0).mean():.2f}")
-            rows.append(cells)
-        widths = [max(len(r[c]) for r in [header, *rows]) for c in range(len(header))]
-        for r in [header, *rows]:
-            lines.append(
-                "  ".join(
-                    cell.ljust(w) if c == 0 else cell.rjust(w)
-                    for c, (cell, w) in enumerate(zip(r, widths, strict=True))
-                ).rstrip()
-            )
-        return "\n".join(lines)
-
-    def to_frame(self):
-        """The scores as a long pandas DataFrame (needs pandas).
-
-        Returns
-        -------
-        frame : pandas.DataFrame
-            Columns ``method``, ``k``, ``repeat``, the score and ``fit_time``.
-        """
-        import pandas as pd
-
-        m, k, r = np.meshgrid(
-            np.arange(len(self.methods)),
-            np.arange(len(self.ks)),
-            np.arange(self.n_repeats),
-            indexing="ij",
-        )
-        return pd.DataFrame(
-            {
-                "method": np.asarray(self.methods, dtype=object)[m.ravel()],
-                "k": np.asarray(self.ks)[k.ravel()],
-                "repeat": r.ravel(),
-                self.scoring: self.scores.ravel(),
-                "fit_time": self.fit_times.ravel(),
-            }
-        )
 
 
 def check_protocol(
