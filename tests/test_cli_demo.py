@@ -2,6 +2,7 @@
 
 import sys
 
+import numpy as np
 import pytest
 
 from sk_metameta.cli import demo_methods, main
@@ -221,3 +222,46 @@ def test_demo_says_what_won_by_how_much_and_explains_every_method(capsys):
         assert line.startswith(f"  {name}: ")
     assert "transfer rule 'additive': " in out
     assert "one intercept per school" in out
+
+
+def test_demo_plot_shows_the_tables_quantity_and_hides_no_curve(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from sk_metameta.cli import plot_demo, run_demo
+
+    result, (X, y, tasks) = run_demo(
+        ks=(5, 10), n_folds=2, n_repeats=2, max_tasks=8, progress=False
+    )
+    figure = plot_demo(result, X, y, tasks, str(tmp_path / "d.png"), task_name="s")
+    heatmap, curves = figure.axes[0], figure.axes[1]
+    # the same quantity and direction as the table
+    assert curves.get_ylabel() == "explained variance (higher is better)"
+    assert "higher is better" in curves.get_title()
+    containers = curves.containers  # one errorbar per method
+    assert [c.get_label() for c in containers] == result.methods
+    drawn = [c.lines[0] for c in containers]
+    np.testing.assert_allclose(
+        [line.get_ydata() for line in drawn], result.scores.mean(axis=2)
+    )
+    # no curve under another: each at its own x, with its own marker and style
+    xs = np.array([line.get_xdata() for line in drawn])
+    for column in xs.T:
+        assert np.unique(column).size == len(result.methods)
+    looks = {(line.get_marker(), line.get_linestyle()) for line in drawn}
+    assert len(looks) == len(result.methods)
+    # the similarity heatmap: diagonal 1, stated on the colour bar
+    image = heatmap.get_images()[0].get_array()
+    np.testing.assert_allclose(np.diag(image), 1.0)
+    assert "diagonal: 1" in figure.axes[2].get_ylabel()
+
+
+def test_curve_styles_are_distinct_and_centred():
+    from sk_metameta.cli import curve_styles
+
+    styles = curve_styles(12)
+    assert len({(s["marker"], s["linestyle"]) for s in styles}) == 12
+    offsets = [s["offset"] for s in styles]
+    assert offsets == sorted(offsets) and len(set(offsets)) == 12
+    assert sum(offsets) == pytest.approx(0.0)
+    assert max(offsets) - min(offsets) < 0.5  # curves stay by their k

@@ -22,7 +22,7 @@ from ._demo import (
     describe_methods,
     run_demo,
 )
-from ._demo_plot import plot_demo
+from ._demo_plot import curve_styles, plot_demo
 from ._plugins import add_plugins_parser
 from ._similarity import add_similarity_parser
 from ._task_csv import read_task_csv
@@ -30,6 +30,7 @@ from ._task_csv import read_task_csv
 __all__ = [
     "CommandError",
     "build_parser",
+    "curve_styles",
     "demo_data",
     "demo_methods",
     "demo_report",
