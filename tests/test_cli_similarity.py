@@ -53,8 +53,9 @@ def parse_matrix(text):
 
 def test_similarity_prints_labelled_matrix_and_neighbours(shops_csv, capsys):
     assert main(["similarity", shops_csv, "--tasks", "shop", "--target", "sales"]) == 0
-    out = capsys.readouterr().out
-    matrix_text, rest = out.split("\n\n", 1)
+    captured = capsys.readouterr()
+    # stdout carries only the CSV matrix; the report goes to stderr
+    matrix_text, rest = captured.out, captured.err
     header, labels, D = parse_matrix(matrix_text)
     assert header == ["task", "2", "3", "10"]  # numeric labels in numeric order
     assert labels == ["2", "3", "10"]
@@ -82,25 +83,25 @@ def test_similarity_writes_output_file(shops_csv, tmp_path, capsys):
             "price",
             "--metric",
             "manhattan",
-            "--n-neighbors",
-            "1",
             "-o",
             str(out_path),
         ]
     )
     assert code == 0
-    out = capsys.readouterr().out
-    assert f"distance matrix written to {out_path}" in out
+    captured = capsys.readouterr()
+    out = captured.out  # with -o, the report is on stdout
+    assert f"distance matrix (3 x 3) written to {out_path}" in out
     assert "task," not in out  # the matrix went to the file
+    assert captured.err == ""
     header, labels, D = parse_matrix(out_path.read_text())
     assert header[0] == "task" and labels == ["2", "3", "10"]
     assert D.shape == (3, 3)
     np.testing.assert_allclose(np.diag(D), 0.0)
     np.testing.assert_allclose(D, D.T)
-    assert "nearest neighbours (k=1)" in out
+    assert "nearest neighbours (k=2)" in out
     neighbour_lines = [line for line in out.splitlines() if line.startswith("  ")]
     assert len(neighbour_lines) == 3
-    assert all(line.count("(") == 1 for line in neighbour_lines)
+    assert all(line.count("(") == 2 for line in neighbour_lines)
 
 
 def test_similarity_sample_metric(shops_csv, capsys):
@@ -118,8 +119,7 @@ def test_similarity_sample_metric(shops_csv, capsys):
         ]
     )
     assert code == 0
-    out = capsys.readouterr().out
-    assert "metric 'energy'." in out
+    assert "metric 'energy'." in capsys.readouterr().err
 
 
 def test_similarity_non_numeric_target_is_encoded(tmp_path, capsys):
@@ -143,7 +143,7 @@ def test_similarity_non_numeric_target_is_encoded(tmp_path, capsys):
     assert code == 0
     captured = capsys.readouterr()
     assert "target 'use' is not numeric; encoded as N=0, Y=1" in captured.err
-    assert "task features 'moments_xy'" in captured.out
+    assert "task features 'moments_xy'" in captured.err
 
 
 def assert_error(capsys, argv, *needles):
@@ -187,7 +187,7 @@ def test_similarity_non_numeric_feature(tmp_path, capsys):
     )
     assert_error(
         capsys,
-        ["similarity", path, "--tasks", "t"],
+        ["similarity", path, "--tasks", "t", "--no-target"],
         "feature column 'colour' is not numeric",
         "'red'",
         "data row 2",
@@ -199,7 +199,11 @@ def test_similarity_empty_feature_cell(tmp_path, capsys):
         tmp_path / "gap.csv", ["t", "x"], [[1, 0.5], [1, ""], [2, 0.1], [2, 0.2]]
     )
     assert_error(
-        capsys, ["similarity", path, "--tasks", "t"], "'x'", "an empty cell", "row 2"
+        capsys,
+        ["similarity", path, "--tasks", "t", "--no-target"],
+        "'x'",
+        "an empty cell",
+        "row 2",
     )
 
 
@@ -207,7 +211,11 @@ def test_similarity_nan_feature(tmp_path, capsys):
     path = write_csv(
         tmp_path / "nan.csv", ["t", "x"], [[1, 0.5], [1, "nan"], [2, 0.1], [2, 0.2]]
     )
-    assert_error(capsys, ["similarity", path, "--tasks", "t"], "missing or infinite")
+    assert_error(
+        capsys,
+        ["similarity", path, "--tasks", "t", "--no-target"],
+        "missing or infinite",
+    )
 
 
 def test_similarity_task_with_one_row(tmp_path, capsys):
@@ -218,12 +226,12 @@ def test_similarity_task_with_one_row(tmp_path, capsys):
     )
     assert_error(
         capsys,
-        ["similarity", path, "--tasks", "t", "--metric", "mmd"],
+        ["similarity", path, "--tasks", "t", "--no-target", "--metric", "mmd"],
         "metric 'mmd' needs at least 2 rows per task",
         "'b' (1 row)",
     )
     # a metric on task features that needs one row is fine
-    assert main(["similarity", path, "--tasks", "t"]) == 0
+    assert main(["similarity", path, "--tasks", "t", "--no-target"]) == 0
 
 
 def test_similarity_unknown_metric_and_task_features(shops_csv, capsys):
@@ -254,7 +262,15 @@ def test_similarity_unknown_metric_and_task_features(shops_csv, capsys):
 def test_similarity_extractor_needing_target(shops_csv, capsys):
     assert_error(
         capsys,
-        ["similarity", shops_csv, "--tasks", "shop", "--task-features", "coef"],
+        [
+            "similarity",
+            shops_csv,
+            "--tasks",
+            "shop",
+            "--no-target",
+            "--task-features",
+            "coef",
+        ],
         "--task-features coef needs the target",
         "--target",
     )
@@ -279,24 +295,36 @@ def test_similarity_task_features_with_sample_metric(shops_csv, capsys):
 
 def test_similarity_single_task(tmp_path, capsys):
     path = write_csv(tmp_path / "single.csv", ["t", "x"], [[1, 0.5], [1, 0.7]])
-    assert_error(capsys, ["similarity", path, "--tasks", "t"], "a single task")
+    assert_error(
+        capsys, ["similarity", path, "--tasks", "t", "--no-target"], "a single task"
+    )
 
 
 def test_similarity_ragged_and_empty_files(tmp_path, capsys):
     ragged = tmp_path / "ragged.csv"
     ragged.write_text("t,x\n1,0.5\n1\n")
-    assert_error(capsys, ["similarity", str(ragged), "--tasks", "t"], "data row 2")
+    assert_error(
+        capsys, ["similarity", str(ragged), "--tasks", "t", "--no-target"], "data row 2"
+    )
     empty = tmp_path / "empty.csv"
     empty.write_text("")
-    assert_error(capsys, ["similarity", str(empty), "--tasks", "t"], "is empty")
+    assert_error(
+        capsys, ["similarity", str(empty), "--tasks", "t", "--no-target"], "is empty"
+    )
     header_only = tmp_path / "header.csv"
     header_only.write_text("t,x\n")
-    assert_error(capsys, ["similarity", str(header_only), "--tasks", "t"], "no data")
+    assert_error(
+        capsys,
+        ["similarity", str(header_only), "--tasks", "t", "--no-target"],
+        "no data",
+    )
 
 
 def test_similarity_empty_task_label(tmp_path, capsys):
     path = write_csv(tmp_path / "label.csv", ["t", "x"], [[1, 0.5], ["", 0.7]])
-    assert_error(capsys, ["similarity", path, "--tasks", "t"], "task column 't'")
+    assert_error(
+        capsys, ["similarity", path, "--tasks", "t", "--no-target"], "task column 't'"
+    )
 
 
 def test_similarity_reads_gzip(tmp_path, capsys):
@@ -305,7 +333,189 @@ def test_similarity_reads_gzip(tmp_path, capsys):
     path = tmp_path / "shops.csv.gz"
     with gzip.open(path, "wt") as f:
         f.write("t,x\n1,0.0\n1,1.0\n2,5.0\n2,6.0\n")
-    assert main(["similarity", str(path), "--tasks", "t"]) == 0
+    assert main(["similarity", str(path), "--tasks", "t", "--no-target"]) == 0
     _, labels, D = parse_matrix(capsys.readouterr().out.split("\n\n")[0])
     assert labels == ["1", "2"]
     assert D[0, 1] == pytest.approx(5.0)
+
+
+# -- what the output holds -----------------------------------------------------------
+
+
+def argv_target(path):
+    return ["similarity", path, "--tasks", "shop", "--target", "sales"]
+
+
+def test_the_target_never_becomes_a_feature_silently(shops_csv, capsys):
+    err = assert_error(
+        capsys,
+        ["similarity", shops_csv, "--tasks", "shop"],
+        "say which column is the target",
+        "--target COL",
+        "--no-target",
+        "(price, promo, sales)",
+        "--features",
+    )
+    assert "Traceback" not in err
+    assert main(["similarity", shops_csv, "--tasks", "shop", "--no-target"]) == 0
+    assert "features: price, promo, sales; no target;" in capsys.readouterr().err
+    assert main(argv_target(shops_csv)) == 0
+    assert "features: price, promo; target: sales;" in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # one or the other
+        main([*argv_target(shops_csv), "--no-target"])
+    assert "not allowed with argument" in capsys.readouterr().err
+
+
+def test_quiet_keeps_stdout_csv_and_stderr_empty(shops_csv, capsys):
+    argv = ["similarity", shops_csv, "--tasks", "shop", "--no-target", "-q"]
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    assert captured.err == ""
+    rows = list(csv.reader(io.StringIO(captured.out)))
+    assert len(rows) == 4 and all(len(row) == 4 for row in rows)
+
+
+@pytest.mark.parametrize("digits", [2, 6, 9])
+def test_every_distance_has_the_same_precision(shops_csv, digits, capsys):
+    argv = ["similarity", shops_csv, "--tasks", "shop", "--target", "sales"]
+    assert main([*argv, "--digits", str(digits)]) == 0
+    captured = capsys.readouterr()
+    X, y, tasks = read_shops(shops_csv)
+    expected = task_distances(X, y, tasks=tasks).distances
+    cells = [row[1:] for row in csv.reader(io.StringIO(captured.out))][1:]
+    assert cells == [[f"{d:.{digits}g}" for d in row] for row in expected]
+    # the report's distances too
+    listed = [line for line in captured.err.splitlines() if line.startswith("  ")]
+    for line in listed:
+        for value in line.split("(")[1:]:
+            number = value.split(")")[0]
+            assert number == f"{float(number):.{digits}g}"
+
+
+def test_byte_order_mark_is_not_part_of_the_first_column(tmp_path, capsys):
+    path = tmp_path / "bom.csv"
+    path.write_text("shop,x\n1,0.0\n1,1.0\n2,5.0\n2,6.0\n", encoding="utf-8-sig")
+    assert path.read_bytes()[:3] == b"\xef\xbb\xbf"
+    assert main(["similarity", str(path), "--tasks", "shop", "--no-target"]) == 0
+    _, labels, D = parse_matrix(capsys.readouterr().out)
+    assert labels == ["1", "2"] and D[0, 1] == pytest.approx(5.0)
+
+
+def test_target_equal_to_tasks_is_refused(shops_csv, capsys):
+    assert_error(
+        capsys,
+        ["similarity", shops_csv, "--tasks", "shop", "--target", "shop"],
+        "--target and --tasks name the same column 'shop'",
+    )
+
+
+def test_duplicate_column_names_are_refused(tmp_path, capsys):
+    path = write_csv(
+        tmp_path / "dup.csv", ["t", "x", "x "], [[1, 0.5, 1.0], [2, 0.1, 2.0]]
+    )
+    assert_error(
+        capsys,
+        ["similarity", path, "--tasks", "t", "--no-target"],
+        "names column(s) 'x' more than once",
+    )
+    assert_error(  # also when the columns are named
+        capsys,
+        ["similarity", path, "--tasks", "t", "--features", "x"],
+        "more than once",
+    )
+
+
+def parse_long(text):
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0] == ["task", "neighbor", "distance", "rank"]
+    return rows[1:]
+
+
+def many_tasks_csv(path, n_tasks, seed=0, duplicate=False):
+    rng = np.random.RandomState(seed)
+    centres = rng.normal(size=(n_tasks, 2)) * 3
+    if duplicate:
+        centres[1] = centres[0]
+    rows = []
+    for t in range(n_tasks):
+        for offset in (-1.0, 1.0):
+            rows.append([f"task{t}", *(centres[t] + offset * 0.5).round(6)])
+    return write_csv(path, ["t", "a", "b"], rows)
+
+
+def test_n_neighbors_writes_a_sparse_long_table(tmp_path, capsys):
+    path = many_tasks_csv(tmp_path / "m.csv", 12, duplicate=True)
+    argv = ["similarity", path, "--tasks", "t", "--no-target", "--n-neighbors", "3"]
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    rows = parse_long(captured.out)
+    assert len(rows) == 12 * 3
+    X = np.loadtxt(path, delimiter=",", skiprows=1, usecols=(1, 2))
+    labels = np.loadtxt(path, delimiter=",", skiprows=1, usecols=0, dtype=str)
+    result = task_distances(X, tasks=labels)
+    D = result.distances
+    names = result.labels.tolist()
+    for i, name in enumerate(names):
+        mine = [row for row in rows if row[0] == name]
+        assert [row[3] for row in mine] == ["1", "2", "3"]
+        assert name not in [row[1] for row in mine]  # never its own neighbour
+        dist = np.array([float(row[2]) for row in mine])
+        others = np.sort(np.delete(D[i], i))[:3]
+        np.testing.assert_allclose(dist, others, rtol=1e-5, atol=1e-9)
+    # two tasks with the same task features are each other's nearest, at 0
+    first = {row[0]: row for row in rows if row[3] == "1"}
+    assert first["task0"][1:3] == ["task1", "0"]
+    assert first["task1"][1:3] == ["task0", "0"]
+    assert "the 3 nearest neighbours of each task, as a long table" in captured.err
+    assert "on stdout" in captured.err
+
+
+def test_many_tasks_never_give_a_dense_matrix(tmp_path, capsys):
+    # documented: a matrix up to 1000 tasks, else 10 neighbours of each task
+    DENSE_MAX_TASKS, DEFAULT_NEIGHBORS = 1000, 10
+    n = DENSE_MAX_TASKS + 1
+    path = many_tasks_csv(tmp_path / "many.csv", n)
+    out = tmp_path / "out.csv"
+    argv = ["similarity", path, "--tasks", "t", "--no-target", "-o", str(out)]
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    rows = parse_long(out.read_text())
+    assert len(rows) == n * DEFAULT_NEIGHBORS
+    assert f"more than {DENSE_MAX_TASKS} tasks: no dense {n} x {n} matrix" in (
+        captured.out
+    )
+    assert f"written to {out}" in captured.out
+    assert captured.err == ""  # nothing on a stderr that is not a terminal
+
+
+def test_sample_metric_long_table_says_it_compared_every_pair(tmp_path, capsys):
+    path = many_tasks_csv(tmp_path / "s.csv", 6)
+    argv = ["similarity", path, "--tasks", "t", "--no-target", "--metric", "energy"]
+    assert main([*argv, "--n-neighbors", "2"]) == 0
+    captured = capsys.readouterr()
+    assert len(parse_long(captured.out)) == 12
+    assert "metric 'energy' compares the tasks' rows: all 6 x 6" in captured.err
+
+
+def test_progress_of_many_tasks_on_a_terminal_only(tmp_path, capsys, terminal_stderr):
+    path = many_tasks_csv(tmp_path / "p.csv", 40)
+    out = str(tmp_path / "o.csv")
+    argv = ["similarity", path, "--tasks", "t", "--no-target", "--n-neighbors", "2"]
+    with terminal_stderr() as stderr:
+        assert main([*argv, "-o", out]) == 0
+    assert "reading p.csv" in stderr.getvalue()
+    assert "nearest neighbours" in stderr.getvalue()
+    with terminal_stderr() as stderr:
+        assert main([*argv, "-o", out, "-q"]) == 0
+    assert stderr.getvalue() == ""
+    capsys.readouterr()
+    assert main([*argv, "-o", out]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_verbose_logs_the_steps(shops_csv, capsys):
+    argv = ["similarity", shops_csv, "--tasks", "shop", "--no-target", "-v"]
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    assert f"sk-metameta: read 18 rows of {shops_csv}" in err
+    assert "sk-metameta: similarity: 3 tasks in " in err

@@ -52,7 +52,9 @@ def positive_int(text: str) -> int:
 
 
 def open_text(path: str):
-    """Open a UTF-8 text file for the csv module; ``.gz`` is decompressed.
+    """Open a UTF-8 text file for the csv module (``.gz`` is decompressed).
+
+    A byte order mark at the start of the file is removed.
 
     Parameters
     ----------
@@ -64,8 +66,8 @@ def open_text(path: str):
     handle : text file object
     """
     if path.endswith(".gz"):
-        return io.TextIOWrapper(gzip.open(path), encoding="utf-8", newline="")
-    return open(path, encoding="utf-8", newline="")
+        return io.TextIOWrapper(gzip.open(path), encoding="utf-8-sig", newline="")
+    return open(path, encoding="utf-8-sig", newline="")
 
 
 def add_output_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
