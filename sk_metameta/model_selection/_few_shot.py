@@ -14,6 +14,7 @@ import inspect
 import logging
 import time
 from collections.abc import Mapping, Sequence
+from typing import NamedTuple
 
 import numpy as np
 from sklearn.base import clone
@@ -156,20 +157,56 @@ def _scores_of_tasks(score: Score, y, response, index, tested, eligible, classes
     return np.where(eligible, out, np.nan)
 
 
-def _one_split(methods, data, train, test, score, classes, fit_times, bar):
-    """Fit every method on ``train``, respond on ``test``: ``(n_methods, ...)``."""
-    X, y, tasks = data
-    out = None
-    for i, method in enumerate(methods):
-        response, seconds = _fit_predict(
-            method, X, y, tasks, train, test, score, classes
-        )
-        if out is None:
-            out = np.empty((len(methods), *response.shape), dtype=response.dtype)
-        out[i] = response
-        fit_times[i] += seconds
-        bar.update(1)
-    return out
+class _Setup(NamedTuple):
+    """What every fit of one evaluation shares."""
+
+    estimators: list
+    X: np.ndarray
+    y: np.ndarray
+    tasks: np.ndarray
+    index: object
+    score: Score
+    classes: np.ndarray | None
+    bar: object
+
+
+def _predict_targets(setup: _Setup, fold, rank, k, eligible, n_folds, fit_times):
+    """Every method's responses for the test rows of every target at ``k``.
+
+    Fold by fold, the eligible tasks of the fold are targets with their ``k``
+    first rows (by ``rank``) labelled; each method is fitted once on the other
+    tasks' rows and the labelled rows, and responds on the targets' other rows.
+    Returns the responses ``(n_methods, n_samples, ...)`` (NaN outside the test
+    rows) and the mask of the test rows.
+    """
+    y, codes, n_m = setup.y, setup.index.codes, len(setup.estimators)
+    shape = y.shape if setup.classes is None else (y.shape[0], setup.classes.size)
+    # predicted labels of a classifier may be str; everything else is a number
+    numeric = setup.classes is not None or y.dtype.kind in "fiub"
+    preds = np.full((n_m, *shape), np.nan, dtype=float if numeric else object)
+    tested = np.zeros(y.shape[0], dtype=bool)
+    for f in range(n_folds):
+        targets = (fold == f) & eligible
+        if not targets.any():
+            setup.bar.update(n_m)
+            continue
+        target_row = targets[codes]
+        train, test = ~target_row | (rank < k), target_row & (rank >= k)
+        tested |= test
+        for i, method in enumerate(setup.estimators):
+            preds[i, test], seconds = _fit_predict(
+                method,
+                setup.X,
+                y,
+                setup.tasks,
+                train,
+                test,
+                setup.score,
+                setup.classes,
+            )
+            fit_times[i] += seconds
+            setup.bar.update(1)
+    return preds, tested
 
 
 def _ranks_in_tasks(index, rng) -> np.ndarray:
@@ -281,44 +318,25 @@ def few_shot_evaluation(
         min_test_rows=min_test_rows,
     )
     classes = np.unique(y) if score.response == "predict_proba" else None
-    names, estimators = list(methods), list(methods.values())
+    names = list(methods)
     n_m, n_k = len(names), len(ks)
     scores = np.empty((n_m, n_k, n_repeats))
     fit_times = np.zeros((n_m, n_k, n_repeats))
     task_scores = np.full((n_m, n_k, n_repeats, index.n_tasks), np.nan)
-    shape = y.shape if classes is None else (y.shape[0], classes.size)
-    # predicted labels of a classifier may be str; everything else is a number
-    pred_dtype = float if classes is not None or y.dtype.kind in "fiub" else object
     rng = check_random_state(random_state)
     start = time.perf_counter()
     bar = progress_bar(
         n_repeats * n_folds * n_k * n_m, "few-shot fits", enabled=progress, unit="fit"
     )
+    setup = _Setup(list(methods.values()), X, y, tasks, index, score, classes, bar)
     try:
         for r in range(n_repeats):
             fold = rng.permutation(index.n_tasks) % n_folds
             rank = _ranks_in_tasks(index, rng)
             for j, k in enumerate(ks):
-                preds = np.full((n_m, *shape), np.nan, dtype=pred_dtype)
-                tested = np.zeros(y.shape[0], dtype=bool)
-                for f in range(n_folds):
-                    targets = (fold == f) & eligible[j]
-                    if not targets.any():
-                        bar.update(n_m)
-                        continue
-                    target_row = targets[index.codes]
-                    test = target_row & (rank >= k)
-                    tested |= test
-                    preds[:, test] = _one_split(
-                        estimators,
-                        (X, y, tasks),
-                        ~target_row | (rank < k),
-                        test,
-                        score,
-                        classes,
-                        fit_times[:, j, r],
-                        bar,
-                    )
+                preds, tested = _predict_targets(
+                    setup, fold, rank, k, eligible[j], n_folds, fit_times[:, j, r]
+                )
                 for i in range(n_m):
                     response = preds[i, tested]
                     scores[i, j, r] = score.score(y[tested], response, classes=classes)
