@@ -50,7 +50,7 @@ def test_version(capsys):
     assert capsys.readouterr().out == f"sk-metameta {sk_metameta.__version__}\n"
 
 
-DEMO = ["demo", "--k", "5", "--folds", "2", "--max-tasks", "4"]
+DEMO = ["demo", "--k", "5", "--folds", "2", "--max-tasks", "4", "--repeats", "1"]
 
 
 @pytest.mark.parametrize(
