@@ -16,6 +16,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from .._tasks import check_tasks
+from .._threads import one_blas_thread
 from ..model_selection import PerTaskModel, PooledModel, few_shot_evaluation
 from ..model_selection._few_shot import check_protocol
 from ._common import positive_int
@@ -245,6 +246,11 @@ def run_demo(
         The scores (explained variance pooled over the test rows).
     data : tuple of (X, y, tasks)
         The rows used.
+
+    Notes
+    -----
+    The fits run with one BLAS thread: the demo's matrices are small, and BLAS
+    threads waiting for each other made it three times slower on a busy machine.
     """
     X, y, tasks = demo_data(max_tasks)
     logger.info(
@@ -253,17 +259,20 @@ def run_demo(
         np.unique(tasks).size,
         len(demo_methods() if methods is None else methods),
     )
-    result = few_shot_evaluation(
-        X,
-        y,
-        tasks,
-        demo_methods() if methods is None else methods,
-        ks,
-        n_folds=n_folds,
-        n_repeats=n_repeats,
-        random_state=random_state,
-        progress=progress,
-    )
+    # small matrices: BLAS threads only wait for each other (3x slower on a busy
+    # 2-core machine)
+    with one_blas_thread():
+        result = few_shot_evaluation(
+            X,
+            y,
+            tasks,
+            demo_methods() if methods is None else methods,
+            ks,
+            n_folds=n_folds,
+            n_repeats=n_repeats,
+            random_state=random_state,
+            progress=progress,
+        )
     return result, (X, y, tasks)
 
 
