@@ -21,6 +21,7 @@ import time
 import numpy as np
 
 from .._progress import progress_bar
+from .._threads import one_blas_thread
 from ._common import CommandError, positive_int
 from ._task_csv import read_header, read_task_csv
 
@@ -171,9 +172,10 @@ def _neighbours(X, y, labels, metric, extractor, k, progress):
     if extractor is None:  # a metric on samples compares every pair of tasks
         D = _distances(X, y, labels, metric, extractor)
         return nearest_sources(D, k)
-    try:
-        F = extractor.fit_transform(X, y, tasks=labels)
-        return _neighbours_of_features(F, metric, k, progress)
+    try:  # blocks of small products: BLAS threads would only wait for each other
+        with one_blas_thread():
+            F = extractor.fit_transform(X, y, tasks=labels)
+            return _neighbours_of_features(F, metric, k, progress)
     except ValueError as exc:
         raise CommandError(str(exc)) from None
 
