@@ -128,22 +128,15 @@ def test_similarity_non_numeric_target_is_encoded(tmp_path, capsys):
         ["d", "x", "use"],
         [[1, 0.1, "Y"], [1, 0.5, "N"], [2, 2.0, "N"], [2, 2.5, "Y"], [3, 0.2, "N"]],
     )
-    code = main(
-        [
-            "similarity",
-            path,
-            "--tasks",
-            "d",
-            "--target",
-            "use",
-            "--task-features",
-            "moments_xy",
-        ]
-    )
+    argv = ["similarity", path, "--tasks", "d", "--target", "use"]
+    argv += ["--task-features", "moments_xy"]
+    code = main(argv)
     assert code == 0
     captured = capsys.readouterr()
     assert "target 'use' is not numeric; encoded as N=0, Y=1" in captured.err
     assert "task features 'moments_xy'" in captured.err
+    assert main([*argv, "-q"]) == 0
+    assert capsys.readouterr().err == ""  # -q: errors only
 
 
 def assert_error(capsys, argv, *needles):

@@ -234,7 +234,7 @@ def _run(args: argparse.Namespace) -> None:
         features=args.features,
         progress=progress,
     )
-    if classes is not None:
+    if classes is not None and not args.quiet:
         codes = ", ".join(f"{c}={i}" for i, c in enumerate(classes.tolist()))
         print(
             f"note: target {args.target!r} is not numeric; encoded as {codes}.",
