@@ -368,6 +368,12 @@ def test_quiet_keeps_stdout_csv_and_stderr_empty(shops_csv, capsys):
     assert len(rows) == 4 and all(len(row) == 4 for row in rows)
 
 
+def number(value, digits):
+    """``digits`` significant digits, trailing zeros kept (as the command writes)."""
+    text = f"{value:#.{digits}g}"
+    return text.rstrip(".")
+
+
 @pytest.mark.parametrize("digits", [2, 6, 9])
 def test_every_distance_has_the_same_precision(shops_csv, digits, capsys):
     argv = ["similarity", shops_csv, "--tasks", "shop", "--target", "sales"]
@@ -376,13 +382,17 @@ def test_every_distance_has_the_same_precision(shops_csv, digits, capsys):
     X, y, tasks = read_shops(shops_csv)
     expected = task_distances(X, y, tasks=tasks).distances
     cells = [row[1:] for row in csv.reader(io.StringIO(captured.out))][1:]
-    assert cells == [[f"{d:.{digits}g}" for d in row] for row in expected]
+    assert cells == [[number(d, digits) for d in row] for row in expected]
+    # the same number of significant digits everywhere, zeros included
+    assert cells[0][0] == "0." + "0" * (digits - 1) if digits > 1 else "0"
+    assert all(
+        len(cell.replace(".", "").lstrip("0")) == digits for cell in cells[0][1:]
+    )
     # the report's distances too
     listed = [line for line in captured.err.splitlines() if line.startswith("  ")]
     for line in listed:
         for value in line.split("(")[1:]:
-            number = value.split(")")[0]
-            assert number == f"{float(number):.{digits}g}"
+            assert value.split(")")[0] == number(float(value.split(")")[0]), digits)
 
 
 def test_byte_order_mark_is_not_part_of_the_first_column(tmp_path, capsys):
@@ -457,8 +467,8 @@ def test_n_neighbors_writes_a_sparse_long_table(tmp_path, capsys):
         np.testing.assert_allclose(dist, others, rtol=1e-5, atol=1e-9)
     # two tasks with the same task features are each other's nearest, at 0
     first = {row[0]: row for row in rows if row[3] == "1"}
-    assert first["task0"][1:3] == ["task1", "0"]
-    assert first["task1"][1:3] == ["task0", "0"]
+    assert first["task0"][1:3] == ["task1", "0.00000"]
+    assert first["task1"][1:3] == ["task0", "0.00000"]
     assert "the 3 nearest neighbours of each task, as a long table" in captured.err
     assert "on stdout" in captured.err
 

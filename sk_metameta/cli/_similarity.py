@@ -180,12 +180,23 @@ def _neighbours(X, y, labels, metric, extractor, k, progress):
         raise CommandError(str(exc)) from None
 
 
+def _number(value: float, digits: int) -> str:
+    """``value`` with ``digits`` significant digits, trailing zeros kept.
+
+    >>> from sk_metameta.cli._similarity import _number
+    >>> _number(6.755, 6), _number(0.4415879, 6), _number(0.0, 3), _number(6.7, 1)
+    ('6.75500', '0.441588', '0.00', '7')
+    """
+    text = f"{value:#.{digits}g}"
+    return text[:-1] if text.endswith(".") else text
+
+
 def _format_matrix(D: np.ndarray, labels: np.ndarray, digits: int) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["task", *labels.tolist()])
     for label, row in zip(labels.tolist(), D, strict=True):
-        writer.writerow([label, *(f"{d:.{digits}g}" for d in row)])
+        writer.writerow([label, *(_number(d, digits) for d in row)])
     return out.getvalue()
 
 
@@ -196,7 +207,7 @@ def _format_long(neighbours, labels: np.ndarray, digits: int) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["task", "neighbor", "distance", "rank"])
     writer.writerows(
-        (names[i], names[j], f"{d:.{digits}g}", rank + 1)
+        (names[i], names[j], _number(d, digits), rank + 1)
         for i, (row, dist) in enumerate(
             zip(neighbours.indices.tolist(), neighbours.distances.tolist(), strict=True)
         )
@@ -213,7 +224,7 @@ def _listing(neighbours, labels, digits) -> list:
     return [
         f"  {name.ljust(width)}  "
         + ", ".join(
-            f"{names[j]} ({d:.{digits}g})"
+            f"{names[j]} ({_number(d, digits)})"
             for j, d in zip(neighbours.indices[i], neighbours.distances[i], strict=True)
         )
         for i, name in enumerate(names)
