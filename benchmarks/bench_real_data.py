@@ -38,7 +38,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_is_fitted
 
-from sk_metameta._demo import demo_methods
+from sk_metameta.cli import demo_methods
 from sk_metameta.datasets import load_contraception, load_hsb
 from sk_metameta.model_selection import PerTaskModel, PooledModel, few_shot_evaluation
 

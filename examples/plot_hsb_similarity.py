@@ -38,11 +38,15 @@ print(f"{len(labels)} schools, {features.shape[1]} task features each")
 # is the median distance from every task to its sources. Fitting a
 # :class:`~sk_metameta.TransferRegressor` with the same task features and metric,
 # and every other school as a source (``n_neighbors=None``), gives the similarity
-# matrix it works with; a school is never its own source, so the diagonal is zero.
+# matrix it works with. A school is never its own source, so ``similarity_`` is
+# zero on its diagonal; the heatmap below shows 1 there instead, as the heatmap of
+# ``sk-metameta demo --plot`` does: the kernel of a zero distance, a school being
+# fully similar to itself.
 model = TransferRegressor(
     task_features="moments", metric="standardized_euclidean", n_neighbors=None
 ).fit(X, data.target, tasks=school)
 S = model.similarity_.toarray()
+np.fill_diagonal(S, 1.0)  # the heatmaps' convention: each school with itself is 1
 print(f"bandwidth h = {model.bandwidth_:.2f}")
 
 # %%
@@ -65,7 +69,7 @@ ax.set_yticklabels(["public", "Catholic"], rotation=90, va="center")
 ax.set_xlabel("school (by sector, then mean SES)")
 ax.set_ylabel("school (by sector, then mean SES)")
 ax.set_title("Similarity of the 160 schools")
-fig.colorbar(image, ax=ax, shrink=0.9, label="similarity")
+fig.colorbar(image, ax=ax, shrink=0.9, label="similarity (diagonal: 1, itself)")
 plt.show()
 
 # %%

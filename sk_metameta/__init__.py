@@ -6,8 +6,12 @@ source tasks.
 """
 
 import importlib
+import logging
 
 __version__ = "0.1.0"
+
+# the library logs to the "sk_metameta" logger; the application decides where to
+logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 # Public names, imported on first use (PEP 562) to keep ``import sk_metameta``
 # light: the command line and plugin discovery need none of the estimators.

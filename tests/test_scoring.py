@@ -169,3 +169,22 @@ def test_plain_estimators_still_score_without_tasks():
     assert get_task_scorer("r2")(model, X, y) == pytest.approx(model.score(X, y))
     clf = LogisticRegression().fit(X, y > 5)
     assert get_task_scorer("accuracy")(clf, X, y > 5) == clf.score(X, y > 5)
+
+
+def test_grid_search_predict_needs_the_best_estimator_for_tasks():
+    # scikit-learn's search routes tasks to fit and the scorer, never to predict
+    from sklearn.model_selection import GridSearchCV
+
+    X, y, tasks = data()
+    search = GridSearchCV(
+        OffsetRegressor(),
+        {},  # OffsetRegressor has no parameter: one candidate
+        scoring=get_task_scorer("neg_mean_absolute_error"),
+        cv=GroupKFold(n_splits=2),
+    )
+    with sklearn.config_context(enable_metadata_routing=True):
+        search.fit(X, y, tasks=tasks, groups=tasks)
+    assert search.best_score_ == 0.0  # tasks reached the scorer's predict
+    with pytest.raises(TypeError, match="unexpected keyword argument 'tasks'"):
+        search.predict(X, tasks=tasks)
+    np.testing.assert_array_equal(search.best_estimator_.predict(X, tasks=tasks), y)

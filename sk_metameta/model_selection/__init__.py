@@ -29,6 +29,7 @@ Examples
 (3, 2)
 """
 
-from ._demo import FewShotResult, PerTaskModel, PooledModel, few_shot_evaluation
+from ._baselines import PerTaskModel, PooledModel
+from ._few_shot import FewShotResult, few_shot_evaluation
 
 __all__ = ["FewShotResult", "PerTaskModel", "PooledModel", "few_shot_evaluation"]
