@@ -20,6 +20,8 @@ from sklearn.metrics import get_scorer
 from sklearn.utils import get_tags
 from sklearn.utils.parallel import Parallel, delayed
 
+from .._scores import get_score
+
 __all__ = ["Target", "class_columns", "outputs", "transferability"]
 
 
@@ -133,73 +135,32 @@ class _Responses:
         return get_tags(self._model)
 
 
-#: Scorers computed for all targets at once by segment reductions, by estimator type.
-_VECTORIZED_SCORERS = {
-    "regressor": {
-        "r2",
-        "neg_mean_squared_error",
-        "neg_root_mean_squared_error",
-        "neg_mean_absolute_error",
-    },
-    "classifier": {"accuracy", "neg_log_loss"},
-}
-
-
-def _segment_scores(name, y, resp, labels, codes, weights, n_tasks):
-    """Score one source model on every target at once (vectorized scorers).
-
-    ``y``, ``resp``, ``labels``, ``codes`` and ``weights`` hold the rows of the
-    targets; ``codes`` names each row's target task.
-    """
-    w = np.ones(codes.shape[0]) if weights is None else weights
-    total = np.bincount(codes, weights=w, minlength=n_tasks)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if name == "accuracy":
-            hit = (labels == y).astype(float)
-            return np.bincount(codes, weights=w * hit, minlength=n_tasks) / total
-        if name == "neg_log_loss":
-            eps = np.finfo(resp.dtype).eps
-            p = np.clip(resp[np.arange(resp.shape[0]), y], eps, 1 - eps)
-            loss = np.bincount(codes, weights=-w * np.log(p), minlength=n_tasks)
-            return -loss / total
-        Y = y.reshape(y.shape[0], -1)
-        err = Y - resp
-
-        def seg_sum(a):  # per-task sums of the columns of a, (n_tasks, n_outputs)
-            return np.stack(
-                [np.bincount(codes, weights=col, minlength=n_tasks) for col in a.T],
-                axis=1,
-            )
-
-        if name == "neg_mean_absolute_error":
-            return -(seg_sum(w[:, None] * np.abs(err)) / total[:, None]).mean(axis=1)
-        mse = seg_sum(w[:, None] * err**2) / total[:, None]
-        if name == "neg_mean_squared_error":
-            return -mse.mean(axis=1)
-        if name == "neg_root_mean_squared_error":
-            return -np.sqrt(mse).mean(axis=1)
-        # r2, as sklearn.metrics.r2_score with force_finite=True
-        mean = seg_sum(w[:, None] * Y) / total[:, None]
-        sst = seg_sum(w[:, None] * (Y - mean[codes]) ** 2)
-        sse = mse * total[:, None]
-        r2 = np.where(sst > 0, 1 - sse / np.where(sst > 0, sst, 1), 0.0)
-        r2 = np.where((sst <= 0) & (sse <= 0), 1.0, r2)
-        r2 = r2.mean(axis=1)
-        r2[np.bincount(codes, minlength=n_tasks) < 2] = np.nan
-        return r2
+#: scikit-learn scorer names whose per-task scores come from the table of
+#: :mod:`sk_metameta._scores` (the others are called target by target).
+_TABLE_SCORERS = (
+    "r2",
+    "explained_variance",
+    "neg_mean_squared_error",
+    "neg_root_mean_squared_error",
+    "neg_mean_absolute_error",
+    "accuracy",
+    "neg_log_loss",
+)
 
 
 def resolve_scoring(scoring, estimator, is_clf):
-    """The evaluation metric: ``(vectorized name, None)`` or ``(None, scorer)``."""
+    """The evaluation metric: ``(table entry, None)`` or ``(None, scorer)``."""
     if scoring is None:
         scoring = "accuracy" if is_clf else "r2"
     if not isinstance(scoring, str):
         return None, scoring
     kind = "classifier" if is_clf else "regressor"
-    if scoring in _VECTORIZED_SCORERS[kind] and (
-        scoring != "neg_log_loss" or hasattr(estimator, "predict_proba")
-    ):
-        return scoring, None
+    if scoring in _TABLE_SCORERS:
+        entry = get_score(scoring)
+        if entry.kind == kind and (
+            entry.response != "predict_proba" or hasattr(estimator, "predict_proba")
+        ):
+            return entry, None
     try:
         return None, get_scorer(scoring)
     except ValueError as exc:
@@ -299,16 +260,19 @@ def transferability(
         codes = index.codes[rows]
         w = None if sample_weight is None else sample_weight[rows]
         if per_task is not None:
-            is_clf = target.classes is not None
-            got = _segment_scores(
-                per_task,
-                target.codes[rows] if is_clf else target.y[rows],
-                resp,
-                class_columns(target.classes, labels) if is_clf else None,
-                codes,
-                w,
-                T,
-            )[targets]
+            # greater is better, as scikit-learn's scorers
+            response = labels if per_task.name == "accuracy" else resp
+            got = (
+                per_task.sign
+                * per_task.task_scores(
+                    target.y[rows],
+                    response,
+                    codes,
+                    T,
+                    classes=target.classes,
+                    sample_weight=w,
+                )[targets]
+            )
         else:
             found = _scorer_scores(
                 scorer, models[s], X, target, rows, codes, labels, resp, w, name
