@@ -267,7 +267,7 @@ class BaseTaskEstimator(BaseEstimator):
         >>> [(source.task, source.weight) for source in info.sources]
         [('b', 1.0)]
         >>> info.transfer, info.transfers
-        ('prior', 'parameters')
+        ('hierarchical', 'parameters')
         """
         check_is_fitted(self)
         t = self._task_number(task)

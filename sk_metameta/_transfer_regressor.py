@@ -40,12 +40,14 @@ class TransferRegressor(RegressorMixin, BaseTaskEstimator):
     tasks (its *sources*), weighted by the similarity ``k(d / h)`` of a kernel
     ``k`` (``kernel``) of their distance ``d`` and bandwidth ``h``
     (``bandwidth``). The transfer rule (``transfer``) builds the models; the
-    default, ``"prior"``, pulls each task's ridge fit toward a ridge fit on its
-    sources' rows pooled (the sources weighted by similarity and by how well
-    their own models predict the task's rows), with a strength chosen per task
-    by closed-form cross-validation (see
-    :class:`~sk_metameta.transfer.PriorTransfer`). Every rule is closed form
-    from per-task sufficient statistics and batched over all tasks.
+    default, ``"hierarchical"``, treats the task models as draws from a prior
+    learned from all tasks at once (empirical Bayes): a local prior mean from
+    each task's sources (weighted by similarity and by the precision of their
+    fits), a between-task covariance of the coefficients, the noise variance and
+    heavy tails, so that how much a task is pulled toward its sources follows
+    from what the many tasks say, not from its own few rows (see
+    :class:`~sk_metameta.transfer.HierarchicalTransfer`). Every rule is closed
+    form from per-task sufficient statistics and batched over all tasks.
 
     With ``tasks=None`` all rows are one task and the estimator is
     :class:`~sklearn.linear_model.Ridge` with the same ``alpha`` and
@@ -56,11 +58,12 @@ class TransferRegressor(RegressorMixin, BaseTaskEstimator):
 
     Parameters
     ----------
-    transfer : str, BaseTransferRule or type, default="prior"
-        Transfer rule: ``"prior"``, ``"none"``, ``"additive"``,
-        ``"interpolate"``, ``"ensemble"``, ``"instance"``, ``"select"`` (or one a
-        plugin registers), a rule instance (for its parameters, for example
-        ``PriorTransfer(strength=10.0)``) or a rule class.
+    transfer : str, BaseTransferRule or type, default="hierarchical"
+        Transfer rule: ``"hierarchical"``, ``"prior"``, ``"none"``,
+        ``"additive"``, ``"interpolate"``, ``"ensemble"``, ``"instance"``,
+        ``"select"`` (or one a plugin registers), a rule instance (for its
+        parameters, for example ``HierarchicalTransfer(covariance="diag")``) or a
+        rule class.
     task_features : str, BaseTaskFeatures or callable, default="moments"
         Task feature extractor: registered name, instance, class or function of
         one task's ``X``. Unused with a metric on samples.
@@ -84,7 +87,8 @@ class TransferRegressor(RegressorMixin, BaseTaskEstimator):
     alpha : float >= 0, default=1.0
         Ridge penalty ``alpha * ||w||^2`` of every task's own fit and of the
         pooled fits, as in :class:`~sklearn.linear_model.Ridge` (the intercept
-        is not penalised).
+        is not penalised). The ``"hierarchical"`` rule's learned prior
+        regularises the task models instead (``alpha`` is used with one task).
     fit_intercept : bool, default=True
         Whether the models have an intercept.
 
@@ -125,7 +129,19 @@ class TransferRegressor(RegressorMixin, BaseTaskEstimator):
         mean squared error), for the rules that use it; ``None`` otherwise.
     strength_ : ndarray of shape (n_tasks,) or None
         Transfer strength each task got, for rules that choose one per task
-        (``"prior"``: in rows, 0 for no transfer).
+        (``"hierarchical"``: the share of the prior in the task's posterior
+        precision, from 0 to 1; ``"prior"``: in rows, 0 for no transfer).
+    prior_coef_ : ndarray of shape (n_tasks, n_features) or None
+        Coefficients of each task's prior model, for the rules that build one
+        (``"hierarchical"``: the local prior mean; ``"prior"``).
+    prior_intercept_ : ndarray of shape (n_tasks,) or None
+        Their intercepts.
+    prior_covariance_ : ndarray of shape (q, q) or None
+        Between-task covariance of the models learned by ``"hierarchical"``,
+        in the shared frame (first the intercept at the mean of the training
+        rows, then the coefficients of the features); ``None`` for other rules.
+    noise_variance_ : float or None
+        Noise variance of a row learned by ``"hierarchical"``.
     own_weights_ : ndarray of shape (n_tasks,) or None
         Weight of each task's own model in its combined model, for rules that
         mix predictions (``"ensemble"``, ``"select"``); ``None`` otherwise.
@@ -146,7 +162,8 @@ class TransferRegressor(RegressorMixin, BaseTaskEstimator):
     See Also
     --------
     sk_metameta.MetricMetaEstimator : Transfer for any scikit-learn estimator.
-    sk_metameta.transfer.PriorTransfer : The default rule and its parameters.
+    sk_metameta.transfer.HierarchicalTransfer : The default rule and its
+        parameters.
     sklearn.linear_model.Ridge : The model of each task.
 
     Notes
@@ -199,7 +216,7 @@ class TransferRegressor(RegressorMixin, BaseTaskEstimator):
     def __init__(
         self,
         *,
-        transfer="prior",
+        transfer="hierarchical",
         task_features="moments",
         metric="euclidean",
         n_neighbors="auto",
@@ -292,7 +309,21 @@ class TransferRegressor(RegressorMixin, BaseTaskEstimator):
             None if own_weight is None else np.asarray(own_weight, dtype=float)
         )
         self.transferability_ = problem._transferability
+        self._set_prior_attributes(result.info)
         return self
+
+    def _set_prior_attributes(self, info):
+        """The prior the rule built (and learned), in the units of ``X`` and ``y``."""
+        learned = info.get("learned_prior")
+        self._learned_prior = learned
+        if "prior" in info:
+            self.prior_coef_, self.prior_intercept_ = self._to_original(
+                np.asarray(info["prior"], dtype=float)
+            )
+        else:
+            self.prior_coef_ = self.prior_intercept_ = None
+        self.prior_covariance_ = None if learned is None else learned.covariance
+        self.noise_variance_ = None if learned is None else learned.noise_variance
 
     def _sufficient_statistics(self, X, y, sample_weight, index):
         """Per-task statistics in the shared frame (and the penalty and scale)."""
@@ -367,14 +398,35 @@ class TransferRegressor(RegressorMixin, BaseTaskEstimator):
             scale=self._scale,
             rows=None,
             fit_intercept=self.fit_intercept,
+            learned_prior=self._learned_prior,
         )
         rule = self.transfer_rule_
         with component_errors(rule):
             result = rule.zero_shot_linear(problem)
         return check_linear_result(rule, result, n_new, q, self.tasks_.shape[0]).coef
 
+    def _model_covariances(self, codes):
+        """Posterior covariance of the model of each task (prior for new tasks)."""
+        prior = self._learned_prior
+        if prior is None:
+            raise ValueError(
+                "return_std=True needs a rule that learns a prior over the task "
+                "models (transfer='hierarchical'); the rule "
+                f"{self.transfer_rule_.name!r} has none."
+            )
+        q = prior.covariance.shape[0]
+        out = np.empty((codes.shape[0], q, q))
+        seen = codes >= 0
+        out[~seen] = prior.covariance
+        if seen.any():
+            stats = self._stats.take(codes[seen])
+            Psi_t = prior.task_covariance(prior.scale[codes[seen]])
+            M = stats.G @ Psi_t + prior.noise_variance * np.eye(q)
+            out[seen] = prior.noise_variance * (Psi_t @ np.linalg.inv(M))
+        return out
+
     @with_one_blas_thread
-    def predict(self, X, tasks=None):
+    def predict(self, X, tasks=None, return_std=False):
         """Predict with each row's task model (zero-shot for tasks not seen in fit).
 
         Parameters
@@ -385,24 +437,41 @@ class TransferRegressor(RegressorMixin, BaseTaskEstimator):
             Task label of each row. ``None`` after a fit on several tasks warns
             (:class:`~sk_metameta.TasksMissingWarning`) and predicts with the
             pooled model (``pooled_coef_``, ``pooled_intercept_``).
+        return_std : bool, default=False
+            Also return the standard deviation of the predictive distribution
+            of each row (noise and the uncertainty of its task's model, as
+            :class:`~sklearn.linear_model.BayesianRidge` does); needs a rule
+            that learns a prior (``"hierarchical"``). A task not seen in fit
+            has the prior's covariance.
 
         Returns
         -------
         y_pred : ndarray of shape (n_samples,)
             Predicted values.
+        y_std : ndarray of shape (n_samples,)
+            Standard deviation of each prediction, with ``return_std=True``.
         """
         check_is_fitted(self)
         X = validate_data(self, X, reset=False)
-        if self._single_task and tasks is None:
+        if self._single_task and tasks is None and not return_std:
             return X @ self.coef_[0] + self.intercept_[0]
         index, codes = self._predict_index(
             X, tasks, fallback="predicting with the pooled model of all tasks"
         )
         if index is None:
+            if return_std:
+                raise ValueError("return_std=True needs the tasks of the rows.")
             return X @ self.pooled_coef_ + self.pooled_intercept_
         coef = self._models_for(X, index, codes)
         Z = self._design(X)
-        return self._y_mean + np.einsum("ij,ij->i", Z, coef[index.codes])
+        y_pred = self._y_mean + np.einsum("ij,ij->i", Z, coef[index.codes])
+        if not return_std:
+            return y_pred
+        C = self._model_covariances(codes)
+        variance = self._learned_prior.noise_variance + np.einsum(
+            "ij,ijk,ik->i", Z, C[index.codes], Z
+        )
+        return y_pred, np.sqrt(np.maximum(variance, 0.0))
 
     def score(self, X, y, tasks=None, sample_weight=None):
         """Coefficient of determination of the predictions (see :meth:`predict`).

@@ -105,7 +105,7 @@ def test_explanation_reads_as_an_object_a_mapping_and_a_table(data):
     info = model.explain(2)
     assert isinstance(info, TaskExplanation)
     assert info.task == 2 and info["task"] == 2 and info.n_rows == 12
-    assert info.transfer == "prior" and info.transfers == "parameters"
+    assert info.transfer == "hierarchical" and info.transfers == "parameters"
     assert info.strength == pytest.approx(model.strength_[2])
     assert info.own_weight is None
     assert set(info) == {
@@ -132,7 +132,9 @@ def test_explanation_reads_as_an_object_a_mapping_and_a_table(data):
     ]
     assert frame["task"].tolist() == [s.task for s in info.sources]
     text = repr(info)
-    assert text.startswith("TaskExplanation: task 2 (12 rows), transfer rule 'prior'")
+    assert text.startswith(
+        "TaskExplanation: task 2 (12 rows), transfer rule 'hierarchical'"
+    )
     assert "3 source(s), heaviest first" in text
     assert f"{info.sources[0].weight:.4g}" in text
     assert "1.0000000" not in text  # rounded, not full precision

@@ -28,7 +28,7 @@ RULES = [cls() for cls in BUILTIN_TRANSFER_RULES]
 def test_builtin_names():
     names = sorted(cls.name for cls in BUILTIN_TRANSFER_RULES)
     expected = ["additive", "ensemble", "instance", "interpolate", "none"]
-    assert names == sorted([*expected, "prior", "select"])
+    assert names == sorted([*expected, "hierarchical", "prior", "select"])
 
 
 @pytest.mark.parametrize("rule", RULES, ids=lambda r: r.name)

@@ -1,5 +1,6 @@
 """Transfer rules: combine the knowledge of source tasks into target models."""
 
+from ._hierarchical import HierarchicalTransfer
 from ._rules import (
     AdditiveTransfer,
     EnsembleTransfer,
@@ -25,6 +26,7 @@ BUILTIN_TRANSFER_RULES = [
     AdditiveTransfer,
     InterpolateTransfer,
     PriorTransfer,
+    HierarchicalTransfer,
     EnsembleTransfer,
     InstanceTransfer,
     SelectTransfer,
@@ -36,6 +38,7 @@ __all__ = [
     "AdditiveTransfer",
     "BaseTransferRule",
     "EnsembleTransfer",
+    "HierarchicalTransfer",
     "InstanceTransfer",
     "InterpolateTransfer",
     "LinearTransferProblem",

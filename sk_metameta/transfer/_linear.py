@@ -246,6 +246,9 @@ class LinearTransferProblem:
         The targets' rows, for leave-one-out criteria (None: statistics only).
     fit_intercept : bool
         Whether ``z`` starts with the constant 1 (the intercept).
+    learned_prior : object or None
+        What the rule learned in fit, for zero-shot prediction (the
+        ``"learned_prior"`` of the fit's ``LinearTransferResult.info``).
     """
 
     stats: TaskStats
@@ -256,6 +259,7 @@ class LinearTransferProblem:
     scale: np.ndarray
     rows: RowData | None = None
     fit_intercept: bool = True
+    learned_prior: object = None
     _transferability: object = None
     _own_coef: np.ndarray | None = None
 
