@@ -23,6 +23,7 @@ _LAZY = {
     "SourceContribution": "._explain",
     "check_tasks": "._tasks",
     "TransferRegressor": "._transfer_regressor",
+    "TransferClassifier": "._transfer_classifier",
     "TasksMissingWarning": ".exceptions",
     "MetricMetaEstimator": "._meta",
     "make_task_scorer": "._scoring",

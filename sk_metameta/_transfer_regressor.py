@@ -25,7 +25,7 @@ from ._base import (
 from ._compat import Interval, _check_sample_weight, _fit_context
 from ._components import component_errors, resolve_transfer_rule
 from ._threads import with_one_blas_thread
-from .transfer._linear import LinearTransferProblem, RowData, TaskStats
+from .transfer._linear import Frame, LinearTransferProblem, RowData, TaskStats
 from .transfer.base import check_linear_result
 
 __all__ = ["TransferRegressor"]
@@ -327,15 +327,12 @@ class TransferRegressor(RegressorMixin, BaseTaskEstimator):
 
     def _sufficient_statistics(self, X, y, sample_weight, index):
         """Per-task statistics in the shared frame (and the penalty and scale)."""
-        total = sample_weight.sum()
-        if total <= 0:
-            raise ValueError("sample_weight must have a positive sum.")
-        if self.fit_intercept:
-            self._x_mean = sample_weight @ X / total
-            self._y_mean = float(sample_weight @ y / total)
-        else:
-            self._x_mean = np.zeros(X.shape[1])
-            self._y_mean = 0.0
+        self._frame = Frame.of(X, sample_weight, self.fit_intercept)
+        self._y_mean = (
+            float(sample_weight @ y / sample_weight.sum())
+            if self.fit_intercept
+            else 0.0
+        )
         Z = self._design(X)
         rows = RowData(Z, y - self._y_mean, sample_weight, index.codes, index.n_tasks)
         stats = TaskStats.from_rows(rows, index.n_tasks)
@@ -353,17 +350,11 @@ class TransferRegressor(RegressorMixin, BaseTaskEstimator):
         return stats, rows
 
     def _design(self, X):
-        Xc = X - self._x_mean
-        if self.fit_intercept:
-            return np.hstack([np.ones((X.shape[0], 1)), Xc])
-        return Xc
+        return self._frame.design(X)
 
     def _to_original(self, coef):
         """Coefficients and intercepts in the units of ``X`` and ``y``."""
-        if self.fit_intercept:
-            w = coef[:, 1:]
-            return w.copy(), self._y_mean + coef[:, 0] - w @ self._x_mean
-        return coef.copy(), np.zeros(coef.shape[0])
+        return self._frame.to_original(coef, self._y_mean)
 
     # -- predict -----------------------------------------------------------------------
     def _models_for(self, X, index, codes):

@@ -14,13 +14,14 @@ import pytest
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.utils.estimator_checks import estimator_checks_generator
 
-from sk_metameta import MetricMetaEstimator, TransferRegressor
+from sk_metameta import MetricMetaEstimator, TransferClassifier, TransferRegressor
 from sk_metameta.model_selection import PerTaskModel, PooledModel
 
 
 def estimators():
     return [
         TransferRegressor(),
+        TransferClassifier(),
         MetricMetaEstimator(Ridge()),
         MetricMetaEstimator(LogisticRegression()),
         MetricMetaEstimator(LogisticRegression(), transfer="instance"),

@@ -24,7 +24,52 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import sparse
 
-__all__ = ["LinearTransferProblem", "LinearTransferResult", "TaskStats"]
+__all__ = ["Frame", "LinearTransferProblem", "LinearTransferResult", "TaskStats"]
+
+
+@dataclass
+class Frame:
+    """The shared frame of every task's linear model: ``z = [1, x - mu]``.
+
+    Attributes
+    ----------
+    x_mean : ndarray of shape (n_features,)
+        ``mu``, the weighted mean of the training rows (zeros without intercept).
+    fit_intercept : bool
+        Whether ``z`` starts with the constant 1.
+    """
+
+    x_mean: np.ndarray
+    fit_intercept: bool
+
+    @classmethod
+    def of(cls, X, sample_weight, fit_intercept: bool) -> Frame:
+        """The frame of the training rows ``X`` (weights of positive sum)."""
+        total = sample_weight.sum()
+        if total <= 0:
+            raise ValueError("sample_weight must have a positive sum.")
+        if not fit_intercept:
+            return cls(np.zeros(X.shape[1]), False)
+        return cls(sample_weight @ X / total, True)
+
+    def design(self, X) -> np.ndarray:
+        """The rows ``z`` of ``X``, shape ``(n, q)``."""
+        Xc = X - self.x_mean
+        if self.fit_intercept:
+            return np.hstack([np.ones((X.shape[0], 1)), Xc])
+        return Xc
+
+    def to_original(self, coef, offset=0.0):
+        """Coefficients and intercepts in the units of ``X`` from models ``coef``.
+
+        ``coef`` has shape ``(..., q)``; ``offset`` is added to the intercepts
+        (the mean of ``y`` of a regression).
+        """
+        coef = np.asarray(coef, dtype=float)
+        if self.fit_intercept:
+            w = coef[..., 1:]
+            return w.copy(), offset + coef[..., 0] - w @ self.x_mean
+        return coef.copy(), np.zeros(coef.shape[:-1])
 
 
 @dataclass
