@@ -126,7 +126,7 @@ own_weights_, bandwidth_, transfer_rule_, metric_, task_feature_extractor_
     >>> X, y, district = load_contraception(return_X_y_tasks=True)
     >>> model = TransferClassifier().fit(X, y, tasks=district)
     >>> model.classes_.tolist(), model.coef_.shape
-    (['N', 'Y'], (60, 1, 3))
+    ([0, 1], (60, 1, 3))
     >>> model.predict_proba(X[:2], tasks=district[:2]).shape
     (2, 2)
     >>> bool(0 < model.strength_.min() <= model.strength_.max() < 1)
