@@ -12,7 +12,7 @@ from sklearn.kernel_approximation import RBFSampler
 from sklearn.linear_model import Ridge, RidgeClassifier
 from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 
-from sk_metameta import check_tasks
+from sk_metameta import TaskIndex, check_tasks
 from sk_metameta._components import resolve_task_features
 from sk_metameta.task_features import (
     BUILTIN_TASK_FEATURES,
@@ -21,7 +21,6 @@ from sk_metameta.task_features import (
     LandmarkFeatures,
     MomentFeatures,
     MomentXYFeatures,
-    _segments,
 )
 
 RTOL, ATOL = 1e-9, 1e-10
@@ -516,32 +515,22 @@ def test_blocks_do_not_change_the_result(extractor, monkeypatch):
         else y
     )
     F = clone(extractor).fit_transform(X, y, tasks=tasks)
-    for module in ("_segments", "_landmarks", "_kernel_mean"):
-        monkeypatch.setattr(f"sk_metameta.task_features.{module}.BLOCK_FLOATS", 200)
+    for module in ("_task_blocks", "task_features._landmarks"):
+        monkeypatch.setattr(f"sk_metameta.{module}.BLOCK_FLOATS", 200)
+    monkeypatch.setattr("sk_metameta.task_features._kernel_mean.BLOCK_FLOATS", 200)
     blocks = []
+    padded_blocks = TaskIndex.padded_blocks
 
-    def counted(*args, **kwargs):
-        for block in _segments.task_blocks(*args, **kwargs):
+    def counted(self, *args, **kwargs):
+        for block in padded_blocks(self, *args, **kwargs):
             blocks.append(block)
             yield block
 
-    for module in ("_coef", "_landmarks"):
-        monkeypatch.setattr(f"sk_metameta.task_features.{module}.task_blocks", counted)
+    monkeypatch.setattr(TaskIndex, "padded_blocks", counted)
     G = clone(extractor).fit_transform(X, y, tasks=tasks)
     np.testing.assert_allclose(G, F, rtol=1e-9, atol=1e-10)
     if isinstance(extractor, (CoefFeatures, LandmarkFeatures)):
         assert len(blocks) >= 4  # the small budget really splits the tasks
-
-
-def test_task_blocks_cover_every_task_once_within_budget():
-    counts = np.array([5, 1, 80, 3, 3, 40, 2, 300, 9])
-    seen = []
-    for tasks, size in _segments.task_blocks(counts, lambda m: m * 2, budget=200):
-        assert size == counts[tasks].max()
-        assert counts[tasks].max() <= 2 * counts[tasks].min()
-        assert len(tasks) == 1 or len(tasks) * size * 2 <= 200
-        seen.extend(tasks.tolist())
-    assert sorted(seen) == list(range(len(counts)))
 
 
 def test_builtins_are_registered_with_distinct_names():

@@ -20,11 +20,9 @@ from __future__ import annotations
 
 import contextlib
 import numbers
-from functools import partial
 from typing import ClassVar
 
 import numpy as np
-from joblib import Parallel, delayed, effective_n_jobs
 from scipy.spatial.distance import cdist, pdist
 from sklearn.utils import check_random_state
 
@@ -83,27 +81,7 @@ class _AxiomsByParams:
         return self.default if obj is None else self.rule(obj)
 
 
-# -- blocked sums over pairs of tasks ----------------------------------------------
-def _row_blocks(offsets: np.ndarray, block_size: int) -> list[tuple]:
-    """Split rows sorted by task into blocks of at most ``block_size`` rows.
-
-    Returns one ``(start, stop, first_task, stop_task, local_starts)`` per block:
-    the block holds rows ``start:stop``, touches tasks ``first_task:stop_task``,
-    and ``local_starts`` are where those tasks begin inside the block.
-    """
-    n = int(offsets[-1])
-    starts = np.arange(0, n, block_size)
-    stops = np.minimum(starts + block_size, n)
-    first = np.searchsorted(offsets, starts, side="right") - 1
-    last = np.searchsorted(offsets, stops - 1, side="right") - 1
-    return [
-        (a0, a1, t0, t1 + 1, np.maximum(offsets[t0 : t1 + 1], a0) - a0)
-        for a0, a1, t0, t1 in zip(
-            starts.tolist(), stops.tolist(), first.tolist(), last.tolist(), strict=True
-        )
-    ]
-
-
+# -- kernels of blocks of row pairs -------------------------------------------------
 class _GaussianKernel:
     """``k(x, y) = exp(-gamma |x - y|^2)`` from one matrix product per block."""
 
@@ -120,11 +98,13 @@ class _GaussianKernel:
         sq = np.einsum("ij,ij->i", X, X)[:, None]
         return np.hstack([X, np.ones_like(sq), -self.gamma * sq])
 
-    def finish(self, G, L, R, self_block: bool):
+    def __call__(self, L, R, G, same: bool):
         # G = L @ R.T holds -gamma |x - y|^2.
+        np.matmul(L, R.T, out=G)
         np.exp(G, out=G)
-        if self_block:
+        if same:
             np.fill_diagonal(G, 1.0)
+        return G
 
 
 class _DistanceKernel:
@@ -145,9 +125,10 @@ class _DistanceKernel:
         sq = np.einsum("ij,ij->i", X, X)[:, None]
         return np.hstack([X, np.ones_like(sq), sq])
 
-    def finish(self, G, L, R, self_block: bool):
+    def __call__(self, L, R, G, same: bool):
         # G = L @ R.T holds |x - y|^2 up to rounding of the order of
         # eps * (|x|^2 + |y|^2); recompute the small (or negative) entries exactly.
+        np.matmul(L, R.T, out=G)
         d = R.shape[1] - 2
         threshold = self.rtol * (L[:, d] + R[:, d + 1].max())
         rows, cols = np.nonzero(G < threshold[:, None])
@@ -156,8 +137,9 @@ class _DistanceKernel:
             diff = L[r, :d] * -0.5 - R[c, :d]
             G[r, c] = np.einsum("ij,ij->i", diff, diff)
         np.sqrt(G, out=G)
-        if self_block:
+        if same:
             np.fill_diagonal(G, 0.0)
+        return G
 
 
 def _blas_single_thread(work: float):
@@ -171,107 +153,36 @@ def _blas_single_thread(work: float):
     return one_blas_thread()
 
 
-def _task_pair_sums(
-    kernel,
-    X: np.ndarray,
-    offsets: np.ndarray,
-    Y: np.ndarray | None = None,
-    offsets_y: np.ndarray | None = None,
-    *,
-    block_size: int,
-    within_only: bool = False,
-    n_jobs: int | None = None,
-) -> np.ndarray:
-    r"""Sums of ``kernel`` over all pairs of rows, per pair of tasks.
-
-    Computes :math:`S_{ij} = \sum_{r \in i} \sum_{s \in j} k(x_r, y_s)` for the
-    rows of ``X`` (sorted by task, task ``i`` at ``offsets[i]:offsets[i + 1]``)
-    and of ``Y``. ``Y=None`` compares ``X`` with itself and computes only the
-    blocks on or above the diagonal, mirroring the rest; the result is then
-    exactly symmetric. With ``within_only`` (and ``Y=None``), only the blocks
-    that hold pairs of rows of one task are computed, and only the vector of
-    the :math:`S_{ii}` is returned.
-
-    Block rows are shared among ``n_jobs`` threads (numpy releases the GIL in
-    the matrix products and ufuncs), thread ``w`` taking rows ``w, w + n_jobs,
-    ...`` and summing into its own array; the arrays are added in a fixed order,
-    so a given ``n_jobs`` always gives the same result.
-    """
-    symmetric = Y is None
-    if symmetric:
-        Y, offsets_y = X, offsets
-    L = kernel.left(X)
-    R = kernel.right(Y)
-    blocks_x = _row_blocks(offsets, block_size)
-    blocks_y = blocks_x if symmetric else _row_blocks(offsets_y, block_size)
-    shape = (
-        (offsets.shape[0] - 1,)
-        if within_only
-        else (offsets.shape[0] - 1, offsets_y.shape[0] - 1)
-    )
-
-    def work(first: int, step: int) -> np.ndarray:
-        S = np.zeros(shape)
-        buffer = np.empty(block_size * block_size)
-        for i in range(first, len(blocks_x), step):
-            a0, a1, ta0, ta1, local_a = blocks_x[i]
-            for j in range(i if symmetric else 0, len(blocks_y)):
-                b0, b1, tb0, tb1, local_b = blocks_y[j]
-                if within_only and tb0 >= ta1:
-                    break  # later blocks share no task with block i either
-                G = buffer[: (a1 - a0) * (b1 - b0)].reshape(a1 - a0, b1 - b0)
-                np.matmul(L[a0:a1], R[b0:b1].T, out=G)
-                kernel.finish(G, L[a0:a1], R[b0:b1], self_block=symmetric and i == j)
-                part = np.add.reduceat(
-                    np.add.reduceat(G, local_b, axis=1), local_a, axis=0
-                )
-                mirror = 2.0 if symmetric and j > i else 1.0
-                if within_only:  # tasks in both blocks: tb0 .. ta1 - 1
-                    shared = np.arange(tb0, ta1)
-                    S[shared] += mirror * part[shared - ta0, shared - tb0]
-                    continue
-                S[ta0:ta1, tb0:tb1] += part
-                if mirror == 2.0:
-                    S[tb0:tb1, ta0:ta1] += part.T
-        return S
-
-    n_workers = max(1, min(effective_n_jobs(n_jobs), len(blocks_x)))
-    with _blas_single_thread(float(X.shape[0]) * Y.shape[0]):
-        if n_workers == 1:
-            S = work(0, 1)
-        else:
-            parts = Parallel(n_jobs=n_workers, require="sharedmem")(
-                delayed(work)(w, n_workers) for w in range(n_workers)
-            )
-            S = parts[0]
-            for part in parts[1:]:
-                S += part
-    if symmetric and not within_only:
-        S = 0.5 * (S + S.T)  # diagonal blocks are symmetric only up to rounding
-    return S
-
-
 def _kernel_distances(
     kernel, X, index, X_other, index_other, *, block_size: int, n_jobs
 ) -> np.ndarray:
-    r"""``sqrt(max(sign * (S_ii / n_i^2 + S_jj / m_j^2 - 2 S_ij / (n_i m_j)), 0))``."""
+    r"""``sqrt(max(sign * (S_ii / n_i^2 + S_jj / m_j^2 - 2 S_ij / (n_i m_j)), 0))``.
+
+    ``S`` are the sums of the kernel over the row pairs of two tasks
+    (:meth:`TaskIndex.pair_sums <sk_metameta.TaskIndex.pair_sums>`).
+    """
     same = X_other is X and index_other is index
     # Both kernels are translation invariant: centre the rows for accuracy.
     n, m = X.shape[0], X_other.shape[0]
     center = X.mean(axis=0) if same else (X.sum(0) + X_other.sum(0)) / (n + m)
-    Xs = X[index.order] - center
+    Xc = X - center
     nx = index.counts.astype(float)
-    sums = partial(_task_pair_sums, kernel, block_size=block_size, n_jobs=n_jobs)
-    if same:
-        S = sums(Xs, index.offsets)
-        tx = ty = np.diag(S) / (nx * nx)
-        ny = nx
-    else:
-        Ys = X_other[index_other.order] - center
-        ny = index_other.counts.astype(float)
-        S = sums(Xs, index.offsets, Ys, index_other.offsets)
-        tx = sums(Xs, index.offsets, within_only=True) / (nx * nx)
-        ty = sums(Ys, index_other.offsets, within_only=True) / (ny * ny)
+    options = {"block_size": block_size, "n_jobs": n_jobs}
+    L, R = kernel.left(Xc), kernel.right(Xc)
+    with _blas_single_thread(float(n) * m):
+        if same:
+            S = index.pair_sums(kernel, L, R, **options)
+            tx = ty = np.diag(S) / (nx * nx)
+            ny = nx
+        else:
+            Yc = X_other - center
+            ny = index_other.counts.astype(float)
+            L_other, R_other = kernel.left(Yc), kernel.right(Yc)
+            S = index.pair_sums(kernel, L, R_other, index_other, **options)
+            tx = index.pair_sums(kernel, L, R, diagonal=True, **options) / (nx * nx)
+            ty = index_other.pair_sums(
+                kernel, L_other, R_other, diagonal=True, **options
+            ) / (ny * ny)
     squared = tx[:, None] + ty[None, :] - 2.0 * S / np.outer(nx, ny)
     squared *= kernel.sign
     D = np.sqrt(np.maximum(squared, 0.0))
@@ -298,17 +209,6 @@ def _median_gamma(X: np.ndarray, X_other: np.ndarray | None = None) -> float:
         return 1.0
     sq = pdist(rows, "sqeuclidean")
     return float(0.5 / np.median(sq[sq > 0]))
-
-
-def _task_block_sums(index, Xs, transform, *, rows_per_block: int) -> np.ndarray:
-    """Per-task sums of ``transform(rows)`` over rows sorted by task, by blocks."""
-    out = None
-    for a0, a1, t0, t1, local in _row_blocks(index.offsets, rows_per_block):
-        Z = transform(Xs[a0:a1])
-        if out is None:
-            out = np.zeros((index.n_tasks, Z.shape[1]))
-        out[t0:t1] += np.add.reduceat(Z, local, axis=0, dtype=float)
-    return out
 
 
 # -- MMD -----------------------------------------------------------------------------
@@ -552,9 +452,7 @@ class MMDMetric(SampleMetric):
         rows_per_block = max(1, block_size * block_size // (2 * n_frequencies))
 
         def mean_features(A, idx):
-            sums = _task_block_sums(
-                idx, A[idx.order], features, rows_per_block=rows_per_block
-            )
+            sums = idx.sum_map(features, A, chunk_rows=rows_per_block)
             return sums * (np.sqrt(1.0 / n_frequencies) / idx.counts[:, None])
 
         with _blas_single_thread(float(n + m) * n_frequencies):
@@ -666,42 +564,18 @@ class EnergyMetric(SampleMetric):
 
 
 # -- sliced Wasserstein ---------------------------------------------------------
-def _quantile_positions(index, n_quantiles: int) -> np.ndarray:
-    """Row positions (in task order) of each task's quantiles, ``(n_tasks, Q)``.
-
-    The quantile function of an empirical distribution of ``n`` sorted values is
-    the step function ``q -> v[ceil(q n) - 1]``; it is read at the cell midpoints
-    ``q_k = (2k + 1) / (2 Q)``, in exact integer arithmetic.
-    """
-    n = index.counts[:, None].astype(np.int64)
-    k = np.arange(n_quantiles, dtype=np.int64)[None, :]
-    within = ((2 * k + 1) * n + 2 * n_quantiles - 1) // (2 * n_quantiles) - 1
-    return index.offsets[:-1, None] + within
-
-
 def _quantile_features(
     X, index, directions: np.ndarray, n_quantiles: int
 ) -> np.ndarray:
     """Every task's quantiles of every projection, ``(n_tasks, n_proj * Q)``."""
-    Xs = X[index.order]
-    n, n_proj = Xs.shape[0], directions.shape[1]
-    codes = np.repeat(np.arange(index.n_tasks), index.counts)
-    if index.n_tasks <= np.iinfo(np.uint16).max:
-        codes = codes.astype(np.uint16)  # stable argsort then uses radix sort
-    positions = _quantile_positions(index, n_quantiles)
+    n, n_proj = X.shape[0], directions.shape[1]
     out = np.empty((index.n_tasks, n_proj, n_quantiles))
     chunk = max(1, (1 << 22) // max(n, 1))  # projections per chunk, bounded memory
     for p0 in range(0, n_proj, chunk):
         p1 = min(p0 + chunk, n_proj)
         with _blas_single_thread(float(n) * (p1 - p0)):
-            values = np.ascontiguousarray((Xs @ directions[:, p0:p1]).T)
-        # Sort each projection by value, then (stably) by task: each task's
-        # values end up sorted within its own segment.
-        by_value = np.argsort(values, axis=1)
-        values = np.take_along_axis(values, by_value, axis=1)
-        by_task = np.argsort(codes[by_value], axis=1, kind="stable")
-        values = np.take_along_axis(values, by_task, axis=1)
-        out[:, p0:p1, :] = values[:, positions].transpose(1, 0, 2)
+            values = X @ directions[:, p0:p1]
+        out[:, p0:p1, :] = index.midpoint_quantiles(values, n_quantiles)
     return out.reshape(index.n_tasks, n_proj * n_quantiles)
 
 

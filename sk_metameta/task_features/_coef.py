@@ -9,13 +9,7 @@ import numpy as np
 
 from .._tasks import TaskIndex
 from .._threads import one_blas_thread
-from ._segments import (
-    centre,
-    check_nonempty,
-    check_numeric_y,
-    pad_block,
-    task_blocks,
-)
+from ._checks import check_nonempty, check_numeric_y
 from .base import BaseTaskFeatures
 
 __all__ = ["CoefFeatures"]
@@ -68,10 +62,11 @@ def ridge_coef(
     """
     p, q = X.shape[1], Y.shape[1]
     coef = np.empty((index.n_tasks, p, q))
-    for tasks, size in task_blocks(
-        index.counts, lambda m: m * (p + q) + 3 * p * (p + q)
-    ):
-        (P, Q), _ = pad_block([X, Y], index, tasks, size)
+
+    def floats_per_task(m):
+        return m * (p + q) + 3 * p * (p + q)
+
+    for tasks, (P, Q), _ in index.padded_blocks([X, Y], floats_per_task):
         Pt = P.transpose(0, 2, 1)
         coef[tasks] = ridge_solve(Pt @ P, Pt @ Q, alpha)
     return coef
@@ -168,8 +163,8 @@ class CoefFeatures(BaseTaskFeatures):
         y = check_numeric_y(y, self.name)
         y = y[:, None]
         if self.fit_intercept:
-            X, x_mean, *_ = centre(X, index)
-            y, y_mean, *_ = centre(y, index)
+            X, x_mean, *_ = index.centre(X)
+            y, y_mean, *_ = index.centre(y)
         with one_blas_thread():
             coef = ridge_coef(X, y, index, alpha)[:, :, 0]
         if not self.fit_intercept:

@@ -9,13 +9,9 @@ import numpy as np
 from scipy.spatial.distance import pdist
 from sklearn.utils import check_random_state
 
+from .._task_blocks import BLOCK_FLOATS
 from .._threads import one_blas_thread
-from ._segments import (
-    BLOCK_FLOATS,
-    check_nonempty,
-    check_numeric_y,
-    chunked_segment_sum,
-)
+from ._checks import check_nonempty, check_numeric_y
 from .base import BaseTaskFeatures
 
 __all__ = ["KernelMeanFeatures"]
@@ -189,7 +185,7 @@ class KernelMeanFeatures(BaseTaskFeatures):
         scale = np.sqrt(2.0 / W.shape[1])
 
         def features(rows):
-            out = Z[rows] @ W
+            out = rows @ W
             out += b
             np.cos(out, out=out)
             return out
@@ -197,7 +193,7 @@ class KernelMeanFeatures(BaseTaskFeatures):
         # chunks of rows small enough for the cache: many small products
         chunk = max(1, BLOCK_FLOATS // (16 * W.shape[1]))
         with one_blas_thread():
-            total = chunked_segment_sum(features, index, W.shape[1], chunk)
+            total = index.sum_map(features, Z, chunk_rows=chunk)
         return total * (scale / index.counts[:, None])
 
     def _feature_names(self, input_features):

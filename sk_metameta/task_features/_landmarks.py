@@ -7,18 +7,10 @@ from typing import ClassVar
 import numpy as np
 from sklearn.utils.multiclass import type_of_target
 
+from .._task_blocks import BLOCK_FLOATS
 from .._threads import one_blas_thread
+from ._checks import check_nonempty, check_numeric_y
 from ._coef import check_alpha
-from ._segments import (
-    BLOCK_FLOATS,
-    centre,
-    check_nonempty,
-    check_numeric_y,
-    expand,
-    pad_block,
-    segment_sum,
-    task_blocks,
-)
 from .base import BaseTaskFeatures
 
 __all__ = ["LandmarkFeatures"]
@@ -238,8 +230,8 @@ class LandmarkFeatures(BaseTaskFeatures):
             )
         classification = self.target_type_ == "classification"
         Y = self._target_matrix(y, classification)
-        Xc, *_ = centre(X, index)
-        Yc, _, _, y_constant = centre(Y, index)
+        Xc, *_ = index.centre(X)
+        Yc, _, _, y_constant = index.centre(Y)
         counts = index.counts.astype(float)
 
         # Sums over each task's rows of the squared leave-one-out residuals
@@ -247,12 +239,12 @@ class LandmarkFeatures(BaseTaskFeatures):
         totals = {learner: np.zeros(index.n_tasks) for learner in learners}
         if "mean" in learners:
             if classification:
-                others = expand(segment_sum(Y, index), index) - Y
+                others = index.broadcast(index.sum(Y)) - Y
                 errors = _expected_error(others, Y)
             else:
-                factor = expand(counts / (counts - 1.0), index)
+                factor = index.broadcast(counts / (counts - 1.0))
                 errors = (Yc[:, 0] * factor) ** 2
-            totals["mean"] = segment_sum(errors, index)
+            totals["mean"] = index.sum(errors)
         if set(learners) - {"mean"}:
             with one_blas_thread():
                 self._block_errors(Xc, Yc, Y, index, learners, alpha, totals)
@@ -309,8 +301,9 @@ class LandmarkFeatures(BaseTaskFeatures):
         def floats_per_task(m):
             return m * (4 * p * q + 2 * p + 3 * q + np.minimum(m, 64)) + p * (p + q)
 
-        for tasks, size in task_blocks(index.counts, floats_per_task):
-            (P, Q, Yb), mask = pad_block([Xc, Yc, Y], index, tasks, size)
+        for tasks, (P, Q, Yb), mask in index.padded_blocks(
+            [Xc, Yc, Y], floats_per_task
+        ):
             n = index.counts[tasks].astype(float)
             Pt = P.transpose(0, 2, 1)
             cross = Pt @ Q

@@ -8,13 +8,7 @@ from typing import ClassVar
 import numpy as np
 
 from .._tasks import TaskIndex
-from ._segments import (
-    centre,
-    check_nonempty,
-    check_numeric_y,
-    expand,
-    segment_mean,
-)
+from ._checks import check_nonempty, check_numeric_y
 from .base import BaseTaskFeatures
 
 __all__ = ["MomentFeatures", "MomentXYFeatures"]
@@ -56,11 +50,11 @@ def _moments(
     mask of (task, column) pairs that are constant. Higher moments are computed
     from the standardised rows, which neither overflow nor underflow.
     """
-    centred, mean, var, constant = centre(A, index)
+    centred, mean, var, constant = index.centre(A)
     std = np.sqrt(var)
     z = None
     if standardize or max(orders) > 2:
-        z = centred / expand(np.where(constant, 1.0, std), index)
+        z = centred / index.broadcast(np.where(constant, 1.0, std))
         z2 = z * z
     out = []
     for order in orders:
@@ -69,10 +63,10 @@ def _moments(
         elif order == 2:
             out.append(std)
         elif order == 3:
-            skew = segment_mean(z2 * z, index)
+            skew = index.mean(z2 * z)
             out.append(np.where(constant, 0.0, skew))
         else:
-            kurtosis = segment_mean(z2 * z2, index) - 3.0
+            kurtosis = index.mean(z2 * z2) - 3.0
             out.append(np.where(constant, 0.0, kurtosis))
     return out, z, constant
 
@@ -215,7 +209,7 @@ class MomentXYFeatures(MomentFeatures):
         y = check_numeric_y(y, self.name)
         A = np.column_stack([X, y])
         stats, z, constant = _moments(A, index, orders, standardize=True)
-        corr = segment_mean(z[:, :-1] * z[:, -1:], index)
+        corr = index.mean(z[:, :-1] * z[:, -1:])
         corr[constant[:, :-1] | constant[:, -1:]] = 0.0
         return self._stack([*stats, np.clip(corr, -1.0, 1.0)], index)
 
