@@ -467,6 +467,38 @@ def test_kernel_mean_median_draw_does_not_depend_on_row_order():
     assert a.gamma_ == b.gamma_
 
 
+@pytest.mark.parametrize("scale", [1e-300, 1e-160, 1e150, 1e300])
+@pytest.mark.parametrize("use_y", [False, True])
+def test_kernel_mean_median_width_is_scale_invariant_at_any_scale(scale, use_y):
+    X, y, tasks = make_tasks([30, 12, 1500], seed=31)  # with the subsample
+    features = KernelMeanFeatures(n_components=32, use_y=use_y, random_state=0)
+    F = clone(features).fit_transform(X, y, tasks=tasks)
+    scaled = clone(features).fit(X * scale, y * scale, tasks=tasks)
+    G = scaled.transform(X * scale, y * scale, tasks=tasks)
+    np.testing.assert_allclose(G, F, rtol=1e-9, atol=1e-12)
+    assert 0 < scaled.gamma_ < np.inf
+
+
+def test_kernel_mean_fixed_width_depends_on_gamma_times_squared_scale():
+    X, _, tasks = make_tasks([5, 8], seed=32)
+    F = KernelMeanFeatures(gamma=1e300, random_state=0).fit_transform(
+        X * 1e-160, tasks=tasks
+    )
+    width = 1e300 * 1e-160 * 1e-160
+    G = KernelMeanFeatures(gamma=width, random_state=0).fit_transform(X, tasks=tasks)
+    np.testing.assert_allclose(F, G, rtol=1e-9, atol=1e-12)
+
+
+def test_kernel_mean_refuses_overflowing_phases():
+    X, _, tasks = make_tasks([5, 8], seed=33)
+    features = KernelMeanFeatures(gamma=100.0, random_state=0).fit(X, tasks=tasks)
+    with pytest.raises(ValueError, match=r"'kernel_mean': the phases .* overflow"):
+        features.transform(X * 1e307, tasks=tasks)
+    tiny = np.array([[1.0], [1.0 + 2**-52], [1.0], [1.0 + 2**-51]]) * 1e-300
+    with pytest.raises(ValueError, match="'kernel_mean': the median distance"):
+        KernelMeanFeatures(random_state=0).fit(tiny, tasks=[0, 0, 1, 1])
+
+
 # -- every built-in extractor --------------------------------------------------------
 @pytest.mark.parametrize("extractor", all_extractors(), ids=ids)
 def test_invariant_to_row_and_task_order(extractor):

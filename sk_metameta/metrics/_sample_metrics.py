@@ -5,34 +5,47 @@ All three metrics here handle every pair of tasks at once:
 
 - :class:`MMDMetric` and :class:`EnergyMetric` need, for every pair of tasks
   ``(i, j)``, the sum of a function of the row pairs,
-  :math:`S_{ij} = \sum_{r \in i} \sum_{s \in j} k(x_r, y_s)`. It is computed by
-  ``_task_pair_sums``: rows are sorted by task, a block of rows is compared
-  with a block of rows by one matrix product, and the block is reduced to
-  per-task-pair sums with :func:`numpy.add.reduceat` on both axes. Only blocks on
-  or above the diagonal are computed when a set of tasks is compared with itself,
+  :math:`S_{ij} = \sum_{r \in i} \sum_{s \in j} k(x_r, y_s)`, which
+  :meth:`TaskIndex.pair_sums <sk_metameta.TaskIndex.pair_sums>` computes in
+  blocks: a block of rows is compared with a block of rows by one matrix
+  product, and reduced to per-task-pair sums on both axes. Only blocks on or
+  above the diagonal are computed when a set of tasks is compared with itself,
   and memory stays at one ``block_size x block_size`` block per thread.
-- :class:`SlicedWassersteinMetric` projects all rows on random directions, sorts
-  each projection within each task in one vectorized sort, and reads every task's
-  quantiles at once.
+- :class:`SlicedWassersteinMetric` projects all rows on random directions and
+  reads every task's quantiles of every projection at once
+  (:meth:`TaskIndex.midpoint_quantiles
+  <sk_metameta.TaskIndex.midpoint_quantiles>`).
+
+All three first rescale the rows by a power of two, so that they are finite and
+correct at any scale of the features (see ``_sample_kernels.py``).
 """
 
 from __future__ import annotations
 
-import contextlib
+import math
 import numbers
 from typing import ClassVar
 
 import numpy as np
-from scipy.spatial.distance import cdist, pdist
+from scipy.spatial.distance import cdist
 from sklearn.utils import check_random_state
 
-from .._threads import one_blas_thread
+from ._sample_kernels import (
+    RANDOM_FEATURES_GAMMA_CEIL,
+    DistanceKernel,
+    GaussianKernel,
+    centred,
+    gamma_in_scaled_units,
+    kernel_distances,
+    median_gamma,
+    quantile_features,
+    random_feature_distances,
+    scaled_rows,
+    unscale,
+)
 from .base import METRIC, PSEUDOMETRIC, SampleMetric
 
 __all__ = ["EnergyMetric", "MMDMetric", "SlicedWassersteinMetric"]
-
-#: Rows sampled (with a fixed seed) for the median heuristic of the kernel width.
-MEDIAN_HEURISTIC_ROWS = 1000
 
 
 # -- parameter checks ------------------------------------------------------------
@@ -79,136 +92,6 @@ class _AxiomsByParams:
 
     def __get__(self, obj, objtype=None) -> frozenset:
         return self.default if obj is None else self.rule(obj)
-
-
-# -- kernels of blocks of row pairs -------------------------------------------------
-class _GaussianKernel:
-    """``k(x, y) = exp(-gamma |x - y|^2)`` from one matrix product per block."""
-
-    sign = 1.0
-
-    def __init__(self, gamma: float):
-        self.gamma = gamma
-
-    def left(self, X):
-        sq = np.einsum("ij,ij->i", X, X)[:, None]
-        return np.hstack([2.0 * self.gamma * X, -self.gamma * sq, np.ones_like(sq)])
-
-    def right(self, X):
-        sq = np.einsum("ij,ij->i", X, X)[:, None]
-        return np.hstack([X, np.ones_like(sq), -self.gamma * sq])
-
-    def __call__(self, L, R, G, same: bool):
-        # G = L @ R.T holds -gamma |x - y|^2.
-        np.matmul(L, R.T, out=G)
-        np.exp(G, out=G)
-        if same:
-            np.fill_diagonal(G, 1.0)
-        return G
-
-
-class _DistanceKernel:
-    """``k(x, y) = |x - y|`` (Euclidean) from one matrix product per block."""
-
-    sign = -1.0
-    #: Squared distances below this fraction of the squared norms are recomputed
-    #: from the rows: there the expansion |x|^2 + |y|^2 - 2 x.y is mostly rounding.
-    rtol = 1e-9
-    #: Pairs recomputed at once (bounds the memory of the correction).
-    chunk = 1 << 16
-
-    def left(self, X):
-        sq = np.einsum("ij,ij->i", X, X)[:, None]
-        return np.hstack([-2.0 * X, sq, np.ones_like(sq)])
-
-    def right(self, X):
-        sq = np.einsum("ij,ij->i", X, X)[:, None]
-        return np.hstack([X, np.ones_like(sq), sq])
-
-    def __call__(self, L, R, G, same: bool):
-        # G = L @ R.T holds |x - y|^2 up to rounding of the order of
-        # eps * (|x|^2 + |y|^2); recompute the small (or negative) entries exactly.
-        np.matmul(L, R.T, out=G)
-        d = R.shape[1] - 2
-        threshold = self.rtol * (L[:, d] + R[:, d + 1].max())
-        rows, cols = np.nonzero(G < threshold[:, None])
-        for k in range(0, rows.shape[0], self.chunk):
-            r, c = rows[k : k + self.chunk], cols[k : k + self.chunk]
-            diff = L[r, :d] * -0.5 - R[c, :d]
-            G[r, c] = np.einsum("ij,ij->i", diff, diff)
-        np.sqrt(G, out=G)
-        if same:
-            np.fill_diagonal(G, 0.0)
-        return G
-
-
-def _blas_single_thread(work: float):
-    """Limit BLAS to one thread for large thin matrix products, else do nothing.
-
-    The products here have a few columns only; BLAS threads barely speed them up
-    and, on a loaded machine, spin-wait. Parallelism comes from ``n_jobs``.
-    """
-    if work < 1e6:
-        return contextlib.nullcontext()
-    return one_blas_thread()
-
-
-def _kernel_distances(
-    kernel, X, index, X_other, index_other, *, block_size: int, n_jobs
-) -> np.ndarray:
-    r"""``sqrt(max(sign * (S_ii / n_i^2 + S_jj / m_j^2 - 2 S_ij / (n_i m_j)), 0))``.
-
-    ``S`` are the sums of the kernel over the row pairs of two tasks
-    (:meth:`TaskIndex.pair_sums <sk_metameta.TaskIndex.pair_sums>`).
-    """
-    same = X_other is X and index_other is index
-    # Both kernels are translation invariant: centre the rows for accuracy.
-    n, m = X.shape[0], X_other.shape[0]
-    center = X.mean(axis=0) if same else (X.sum(0) + X_other.sum(0)) / (n + m)
-    Xc = X - center
-    nx = index.counts.astype(float)
-    options = {"block_size": block_size, "n_jobs": n_jobs}
-    L, R = kernel.left(Xc), kernel.right(Xc)
-    with _blas_single_thread(float(n) * m):
-        if same:
-            S = index.pair_sums(kernel, L, R, **options)
-            tx = ty = np.diag(S) / (nx * nx)
-            ny = nx
-        else:
-            Yc = X_other - center
-            ny = index_other.counts.astype(float)
-            L_other, R_other = kernel.left(Yc), kernel.right(Yc)
-            S = index.pair_sums(kernel, L, R_other, index_other, **options)
-            tx = index.pair_sums(kernel, L, R, diagonal=True, **options) / (nx * nx)
-            ty = index_other.pair_sums(
-                kernel, L_other, R_other, diagonal=True, **options
-            ) / (ny * ny)
-    squared = tx[:, None] + ty[None, :] - 2.0 * S / np.outer(nx, ny)
-    squared *= kernel.sign
-    D = np.sqrt(np.maximum(squared, 0.0))
-    if same:
-        np.fill_diagonal(D, 0.0)
-    return D
-
-
-def _median_gamma(X: np.ndarray, X_other: np.ndarray | None = None) -> float:
-    """``1 / (2 * median squared distance)`` between distinct rows.
-
-    The distinct rows of ``X`` and ``X_other`` (sorted, so the result depends on
-    the set of rows only, not on their order or repetitions) are subsampled to
-    :data:`MEDIAN_HEURISTIC_ROWS` with a fixed seed when there are more.
-    """
-    rows = X if X_other is None or X_other is X else np.vstack([X, X_other])
-    rows = np.unique(rows, axis=0)
-    if rows.shape[0] > MEDIAN_HEURISTIC_ROWS:
-        keep = np.random.default_rng(0).choice(
-            rows.shape[0], MEDIAN_HEURISTIC_ROWS, replace=False
-        )
-        rows = rows[np.sort(keep)]
-    if rows.shape[0] < 2:  # all rows equal: any width gives the same distances
-        return 1.0
-    sq = pdist(rows, "sqeuclidean")
-    return float(0.5 / np.median(sq[sq > 0]))
 
 
 # -- MMD -----------------------------------------------------------------------------
@@ -306,6 +189,18 @@ class MMDMetric(SampleMetric):
     approximation; on 200 tasks of 200 rows in 20 dimensions, 500 features
     give distances within about 1% of the exact ones on average.
 
+    The rows are first divided by a power of two that brings them below 1 (an
+    exact operation), so that no square overflows or underflows: with the median
+    heuristic the distances do not depend on a common scale of the features, at
+    any scale. A fixed ``gamma`` acts on the same rows as ``gamma * 4**e`` on the
+    rescaled ones; where that width is tiny (every kernel value within ``1e-3``
+    of 1) the blocks hold ``expm1`` rather than ``exp``, which keeps the digits
+    of :math:`1 - k`, and below ``2**-100`` the squared MMD, then proportional to
+    the width to double precision, is computed at ``2**-100`` and rescaled;
+    where it is huge (``gamma |x - y|^2`` beyond ``1e6``) the squared distances
+    are recomputed exactly for near-duplicate rows, so shared rows keep a kernel
+    value of 1.
+
     Near zero the square root amplifies
     rounding: a distance computed as the square root of a difference of sums of
     order 1 is accurate to about ``1e-7`` (the square root of the rounding
@@ -395,14 +290,30 @@ class MMDMetric(SampleMetric):
         from .base import _check_features
 
         X = _check_features(X, "X", self.name)
-        if X_other is not None:
+        same = X_other is None
+        if not same:
             X_other = _check_features(X_other, "X_other", self.name)
-        return _median_gamma(X, X_other)
+        Xs, Ys, e = scaled_rows(X, X_other, same)
+        gamma = median_gamma(Xs, None if same else Ys)
+        if gamma is None:
+            return 1.0
+        log2_gamma = math.log2(gamma) - 2 * e
+        if not math.log2(np.finfo(float).tiny) <= log2_gamma < 1024:
+            raise ValueError(
+                f"metric {self.name!r}: the median-heuristic gamma of these rows, "
+                f"about 2**{log2_gamma:.0f}, is outside the float range; scale the "
+                "features first, for example with sklearn.preprocessing."
+                "StandardScaler."
+            )
+        return math.ldexp(gamma, -2 * e)
 
-    def _gamma(self, X, X_other) -> float:
+    def _scaled_gamma(self, X, X_other, same: bool, ceil: float):
+        """Rescaled rows, the width in their units, and the factor of the MMD."""
         gamma = self.gamma
         if isinstance(gamma, str) and gamma == "median":
-            return _median_gamma(X, X_other)
+            Xs, Ys, _ = scaled_rows(X, X_other, same)
+            width = median_gamma(Xs, None if same else Ys)
+            return Xs, Ys, 1.0 if width is None else width, 1.0
         if (
             isinstance(gamma, bool)
             or not isinstance(gamma, numbers.Real)
@@ -413,7 +324,8 @@ class MMDMetric(SampleMetric):
                 f"metric {self.name!r}: gamma must be 'median' or a positive finite "
                 f"float, got {gamma!r}."
             )
-        return float(gamma)
+        Xs, Ys, e = scaled_rows(X, X_other, same)
+        return Xs, Ys, *gamma_in_scaled_units(float(gamma), e, ceil)
 
     def _pairwise(self, X, index, X_other, index_other, y, y_other):
         method = _check_choice(
@@ -422,62 +334,32 @@ class MMDMetric(SampleMetric):
         block_size = _check_int(self.block_size, "block_size", self.name)
         if method == "random_features":
             n_components = _check_int(self.n_components, "n_components", self.name)
-        gamma = self._gamma(X, X_other)
-        if method == "exact":
-            return _kernel_distances(
-                _GaussianKernel(gamma),
-                X,
-                index,
-                X_other,
-                index_other,
-                block_size=block_size,
-                n_jobs=_check_n_jobs(self.n_jobs, self.name),
-            )
-        n_frequencies = -(-n_components // 2)
-        rng = check_random_state(self.random_state)
-        W = _orthogonal_frequencies(rng, X.shape[1], n_frequencies)
-        W *= np.sqrt(2.0 * gamma)
-        # cos(w.x) and sin(w.x) together are exactly shift invariant: centre
-        # the rows so that the phases stay small.
+        n_jobs = _check_n_jobs(self.n_jobs, self.name)
         same = X_other is X and index_other is index
-        n, m = X.shape[0], X_other.shape[0]
-        center = X.mean(axis=0) if same else (X.sum(0) + X_other.sum(0)) / (n + m)
-
-        def features(rows):
-            # Phases in double precision, cosines and sines in single: their
-            # rounding (~1e-7) is far below the Monte Carlo error.
-            Z = ((rows - center) @ W).astype(np.float32)
-            return np.hstack([np.cos(Z), np.sin(Z)])
-
-        rows_per_block = max(1, block_size * block_size // (2 * n_frequencies))
-
-        def mean_features(A, idx):
-            sums = idx.sum_map(features, A, chunk_rows=rows_per_block)
-            return sums * (np.sqrt(1.0 / n_frequencies) / idx.counts[:, None])
-
-        with _blas_single_thread(float(n + m) * n_frequencies):
-            E = mean_features(X, index)
-            E_other = E if same else mean_features(X_other, index_other)
-        return cdist(E, E_other, "euclidean")
-
-
-def _orthogonal_frequencies(rng, n_features: int, n_frequencies: int) -> np.ndarray:
-    """Random frequencies, ``(n_features, n_frequencies)``, orthogonal in blocks.
-
-    Each block of ``n_features`` columns is a Haar-random orthogonal matrix with
-    its columns rescaled by chi-distributed norms, so every column is exactly
-    standard normal (the kernel estimate stays unbiased) while the columns of a
-    block are orthogonal, which lowers its variance (orthogonal random
-    features).
-    """
-    n_blocks = -(-n_frequencies // n_features)
-    G = rng.standard_normal((n_blocks, n_features, n_features))
-    Q, R = np.linalg.qr(G)
-    signs = np.where(np.diagonal(R, axis1=1, axis2=2) < 0, -1.0, 1.0)
-    norms = np.sqrt(rng.chisquare(n_features, size=(n_blocks, n_features)))
-    W = Q * (signs * norms)[:, None, :]
-    W = W.transpose(1, 0, 2).reshape(n_features, n_blocks * n_features)
-    return np.ascontiguousarray(W[:, :n_frequencies])
+        exact = method == "exact"
+        ceil = float(np.finfo(float).max) if exact else RANDOM_FEATURES_GAMMA_CEIL
+        Xs, Ys, gamma, factor = self._scaled_gamma(X, X_other, same, ceil)
+        Xs, Ys = centred(Xs, Ys, same)
+        if exact:
+            largest = float(np.einsum("ij,ij->i", Xs, Xs).max())
+            largest += largest if same else float(np.einsum("ij,ij->i", Ys, Ys).max())
+            kernel = GaussianKernel(gamma, gamma * largest)  # floats: inf, no warning
+            D = kernel_distances(
+                kernel,
+                Xs,
+                index,
+                Ys,
+                index_other,
+                same,
+                block_size=block_size,
+                n_jobs=n_jobs,
+            )
+        else:
+            rng = check_random_state(self.random_state)
+            D = random_feature_distances(
+                rng, gamma, n_components, block_size, Xs, index, Ys, index_other, same
+            )
+        return D * factor
 
 
 # -- energy distance ---------------------------------------------------------------
@@ -523,7 +405,9 @@ class EnergyMetric(SampleMetric):
     final square root still amplifies rounding: tasks with the same rows, in
     another call or another order, may be up to about ``1e-7`` times the
     typical row distance apart; a task is at exactly ``0`` from itself within
-    one call.
+    one call. The rows are divided by a power of two before squaring and the
+    result multiplied back exactly, so the distance is finite and homogeneous,
+    :math:`d(cX) = \sqrt{c}\, d(X)`, at any scale of the features.
 
     References
     ----------
@@ -552,33 +436,25 @@ class EnergyMetric(SampleMetric):
 
     def _pairwise(self, X, index, X_other, index_other, y, y_other):
         block_size = _check_int(self.block_size, "block_size", self.name)
-        return _kernel_distances(
-            _DistanceKernel(),
-            X,
+        n_jobs = _check_n_jobs(self.n_jobs, self.name)
+        same = X_other is X and index_other is index
+        # The energy distance is homogeneous: d(cX) = sqrt(c) d(X).
+        Xs, Ys, e = scaled_rows(X, X_other, same, even=True)
+        Xs, Ys = centred(Xs, Ys, same)
+        D = kernel_distances(
+            DistanceKernel(),
+            Xs,
             index,
-            X_other,
+            Ys,
             index_other,
+            same,
             block_size=block_size,
-            n_jobs=_check_n_jobs(self.n_jobs, self.name),
+            n_jobs=n_jobs,
         )
+        return unscale(D, e // 2, self.name)
 
 
 # -- sliced Wasserstein ---------------------------------------------------------
-def _quantile_features(
-    X, index, directions: np.ndarray, n_quantiles: int
-) -> np.ndarray:
-    """Every task's quantiles of every projection, ``(n_tasks, n_proj * Q)``."""
-    n, n_proj = X.shape[0], directions.shape[1]
-    out = np.empty((index.n_tasks, n_proj, n_quantiles))
-    chunk = max(1, (1 << 22) // max(n, 1))  # projections per chunk, bounded memory
-    for p0 in range(0, n_proj, chunk):
-        p1 = min(p0 + chunk, n_proj)
-        with _blas_single_thread(float(n) * (p1 - p0)):
-            values = X @ directions[:, p0:p1]
-        out[:, p0:p1, :] = index.midpoint_quantiles(values, n_quantiles)
-    return out.reshape(index.n_tasks, n_proj * n_quantiles)
-
-
 class SlicedWassersteinMetric(SampleMetric):
     r"""Sliced Wasserstein-2 distance between tasks, on random projections.
 
@@ -624,7 +500,9 @@ class SlicedWassersteinMetric(SampleMetric):
     then, stably, by task (so each task's values are sorted within its
     segment), and all tasks' quantiles are gathered with one index array. The
     cost is :math:`O(n L \log n)` for :math:`n` rows, linear in the number of
-    tasks.
+    tasks. The rows are divided by a power of two first and the distances
+    multiplied back exactly, :math:`d(cX) = c\, d(X)` at any scale; distances
+    beyond the float range raise a ``ValueError``.
 
     References
     ----------
@@ -687,12 +565,11 @@ class SlicedWassersteinMetric(SampleMetric):
         n_quantiles = _check_int(self.n_quantiles, "n_quantiles", self.name)
         directions = self.projection_directions(X.shape[1])
         scale = 1.0 / np.sqrt(directions.shape[1] * n_quantiles)
-        F = _quantile_features(X, index, directions, n_quantiles) * scale
         same = X_other is X and index_other is index
-        F_other = (
-            F
-            if same
-            else _quantile_features(X_other, index_other, directions, n_quantiles)
-            * scale
-        )
-        return cdist(F, F_other, "euclidean")
+        # The distance is homogeneous: d(cX) = c d(X).
+        Xs, Ys, e = scaled_rows(X, X_other, same)
+        F = quantile_features(Xs, index, directions, n_quantiles) * scale
+        if not same:
+            F_other = quantile_features(Ys, index_other, directions, n_quantiles)
+        D = cdist(F, F if same else F_other * scale, "euclidean")
+        return unscale(D, e, self.name)
