@@ -27,12 +27,22 @@ def is_missing(values: np.ndarray) -> np.ndarray:
 
 
 def as_label_array(tasks, name: str = "tasks") -> np.ndarray:
-    """Convert a 1-D array-like of hashable labels to a numpy array."""
+    """Convert a 1-D array-like of hashable labels to a numpy array.
+
+    Labels are ints, floats, strs or any hashable value that sorts against the
+    others, tuples included: a list of tuples is one label per row (an object
+    array holding the tuples), not a 2-D array.
+    """
     if hasattr(tasks, "to_numpy"):  # pandas Series / Index
         tasks = tasks.to_numpy()
     if not isinstance(tasks, np.ndarray):
-        # np.asarray(["a", 1]) silently gives ["a", "1"]: check the kinds first
-        tasks = np.asarray(tasks, dtype=object)
+        items = tasks if isinstance(tasks, list | tuple) else list(tasks)
+        if any(isinstance(v, tuple) for v in items):
+            # tuples are labels, not rows: numpy would make them a 2-D array
+            tasks = np.fromiter(items, dtype=object, count=len(items))
+        else:
+            # np.asarray(["a", 1]) silently gives ["a", "1"]: check kinds first
+            tasks = np.asarray(items, dtype=object)
         if tasks.ndim == 1:
             kinds = set(map(type, tasks.tolist()))
             if kinds and kinds <= {str, np.str_}:
@@ -53,11 +63,22 @@ def as_label_array(tasks, name: str = "tasks") -> np.ndarray:
         raise ValueError(f"{name} must hold int or str labels, not complex numbers.")
     if values.dtype.kind == "O":
         for v in values.tolist():
-            if not isinstance(v, Hashable):
+            if not _hashable(v):
                 raise ValueError(
-                    f"{name} must hold hashable labels; found a {type(v).__name__}."
+                    f"{name} must hold hashable labels; found a {type(v).__name__}"
+                    + (f" {v!r}." if isinstance(v, tuple) else ".")
                 )
     return values
+
+
+def _hashable(value) -> bool:
+    if not isinstance(value, tuple):
+        return isinstance(value, Hashable)
+    try:  # a tuple is hashable only if all its items are
+        hash(value)
+    except TypeError:
+        return False
+    return True
 
 
 def plain(label):

@@ -74,8 +74,8 @@ class TaskIndex:
         except TypeError as exc:
             kinds = sorted({type(v).__name__ for v in values.tolist()})
             raise ValueError(
-                "tasks must hold labels of one kind that can be sorted (all int or "
-                f"all str); found {', '.join(kinds)}."
+                "tasks must hold labels of one kind that can be sorted (all int, "
+                f"all str or all tuples); found {', '.join(kinds)}."
             ) from exc
         return cls(labels, codes.ravel())
 
@@ -124,17 +124,14 @@ class TaskIndex:
         if values.shape[0] == 0:
             return np.empty(0, dtype=np.intp)
         fitted_str = self.labels.dtype.kind in "USO"
-        if fitted_str != (values.dtype.kind in "USO"):
-            raise ValueError(
-                "tasks must be labels of the same kind as at fit time "
-                f"({self.labels.dtype}); got {values.dtype}."
-            )
         try:
+            if fitted_str != (values.dtype.kind in "USO"):
+                raise TypeError
             pos = np.searchsorted(self.labels, values)
         except TypeError as exc:
             raise ValueError(
-                "tasks must be labels of the same kind as at fit time "
-                f"({self.labels.dtype}); got {values.dtype}."
+                "tasks must be labels of the same kind as at fit time ("
+                f"{_kinds(self.labels)}); got {_kinds(values)}."
             ) from exc
         pos = np.clip(pos, 0, max(self.n_tasks - 1, 0))
         found = self.labels[pos] == values
@@ -422,6 +419,12 @@ class TaskIndex:
         return _task_blocks.midpoint_quantiles(self, a, n_quantiles)
 
 
+def _kinds(values: np.ndarray) -> str:
+    """The Python types of some labels, for messages (``'int'``, ``'tuple'``)."""
+    kinds = {type(_plain(v)).__name__ for v in values[:1000].tolist()}
+    return ", ".join(sorted(kinds)) or str(values.dtype)
+
+
 def check_tasks(
     tasks,
     n_samples: int | None = None,
@@ -435,7 +438,8 @@ def check_tasks(
     Parameters
     ----------
     tasks : array-like of shape (n_samples,) or TaskIndex
-        One hashable label (int or str) per row.
+        One hashable label (int, str, or any hashable value that sorts, such as
+        a tuple) per row.
     n_samples : int, default=None
         Number of rows of ``X``; a different number of labels is an error.
     min_rows : int, default=1

@@ -287,3 +287,42 @@ def test_subset_keeps_the_labels_of_the_tasks_taken():
     assert sub.codes.tolist() == [0, 1, 1, 1]
     with pytest.raises(ValueError, match=r"task 'a' \(1 row\) has fewer"):
         check_tasks(sub, 4, min_rows=2)
+
+
+@pytest.mark.parametrize(
+    "as_input",
+    [list, pd.Series, lambda labels: np.fromiter(labels, dtype=object)],
+    ids=["list", "series", "object-array"],
+)
+def test_tuples_are_labels(as_input):
+    codes = np.repeat([2, 0, 1], [3, 4, 2])
+    labels = [(int(c), "x") for c in codes]
+    index = check_tasks(as_input(labels), n_samples=9)
+    assert index.labels.dtype == object and index.labels.shape == (3,)
+    assert index.labels.tolist() == [(0, "x"), (1, "x"), (2, "x")]
+    assert index.codes.tolist() == codes.tolist()
+    assert index.counts.tolist() == [4, 2, 3]
+    assert index.encode([(1, "x"), (5, "x"), (0, "x")]).tolist() == [1, -1, 0]
+    assert index.encode([(2, "x")]).tolist() == [2]  # one label, not two
+    assert index.encode(pd.Series([(2, "x")])).tolist() == [2]
+    with pytest.raises(ValueError, match=r"tasks \[\(7, 'y'\)\] were not seen"):
+        index.encode([(7, "y")], allow_unseen=False)
+    with pytest.raises(
+        ValueError, match=r"same kind as at fit time \(tuple\); got int"
+    ):
+        index.encode([1, 2])
+    rows, sub = index.subset([1])
+    assert sub.labels.tolist() == [(1, "x")] and rows.tolist() == [7, 8]
+
+
+def test_tuple_labels_in_errors():
+    with pytest.raises(ValueError, match=r"task \(1, 'x'\) \(1 row\) has fewer"):
+        check_tasks([(0, "x"), (0, "x"), (1, "x")], 3, min_rows=2)
+    with pytest.raises(
+        ValueError, match=r"hashable labels; found a tuple \(0, \[1\]\)"
+    ):
+        check_tasks([(0, [1]), (1, [2])], 2)
+    with pytest.raises(ValueError, match=r"one kind .* found int, tuple"):
+        check_tasks([(0, "x"), 1], 2)
+    with pytest.raises(ValueError, match="tasks has 2 labels but X has 3 rows"):
+        check_tasks([(0, "x"), (1, "x")], 3)
