@@ -691,6 +691,25 @@ def test_sample_metric_needs_two_rows_per_task(metric):
 @pytest.mark.parametrize(
     "metric", [MMDMetric(), EnergyMetric(), SlicedWassersteinMetric()]
 )
+def test_too_few_rows_of_some_tasks_name_their_labels(metric):
+    # New tasks taken out of a larger grouping (as at predict time) keep their
+    # labels: the message names 'brand_new', not an internal task number.
+    X = np.arange(14.0).reshape(7, 2)
+    tasks = ["old", "brand_new", "old", "other", "other", "zz", "zz"]
+    index = check_tasks(tasks, 7)
+    rows, new = index.subset(np.flatnonzero(index.counts < 2))
+    assert new.labels.tolist() == ["brand_new"]
+    rows_fitted, fitted = index.subset([1, 2, 3])
+    with pytest.raises(ValueError, match=r"task 'brand_new' \(1 row\) has fewer"):
+        metric.pairwise(X[rows], new, X[rows_fitted], fitted)
+    tuples = check_tasks([(0, "a"), (0, "a"), (1, "b")], 3)
+    with pytest.raises(ValueError, match=r"task \(1, 'b'\) \(1 row\) has fewer"):
+        metric.pairwise(X[:3], tuples)
+
+
+@pytest.mark.parametrize(
+    "metric", [MMDMetric(), EnergyMetric(), SlicedWassersteinMetric()]
+)
 def test_sample_metric_input_errors(metric):
     X = np.arange(12.0).reshape(6, 2)
     tasks = [0, 0, 0, 1, 1, 1]

@@ -581,6 +581,15 @@ def test_builtins_are_registered_with_distinct_names():
     ]
 
 
+def test_too_few_rows_of_some_tasks_name_their_labels():
+    X, y, _ = make_tasks([7], seed=34)
+    tasks = ["old", "brand_new", "old", "old", "zz", "zz", "zz"]
+    rows, new = check_tasks(tasks, 7).subset([0, 2])
+    assert new.labels.tolist() == ["brand_new", "zz"]
+    with pytest.raises(ValueError, match=r"'landmarks'; task 'brand_new' \(1 row\)"):
+        LandmarkFeatures().fit_transform(X[rows], y[rows], tasks=new)
+
+
 def test_a_task_without_rows_is_refused():
     from sk_metameta import TaskIndex
 
