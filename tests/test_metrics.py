@@ -310,6 +310,43 @@ def test_feature_metric_rectangular_and_order(metric, features):
     )
 
 
+@pytest.mark.parametrize("scale", [1e-300, 1e-160, 1e150, 1e300])
+@pytest.mark.parametrize("metric", FEATURE_METRICS, ids=_ids(FEATURE_METRICS))
+def test_feature_metrics_are_finite_and_exact_at_extreme_scales(
+    metric, scale, features
+):
+    A, B = features
+    invariant = isinstance(metric, (CosineMetric, AngularMetric)) or (
+        isinstance(metric, StandardizedEuclideanMetric) and metric.variances is None
+    )
+    degree = 0.0 if invariant else 1.0  # the L_p distances are homogeneous
+    for args in ((A,), (A, B)):
+        D = metric.pairwise(*(a * scale for a in args))
+        reference = metric.pairwise(*args) * scale**degree
+        assert np.isfinite(D).all()
+        np.testing.assert_allclose(D, reference, rtol=1e-9, atol=0)
+
+
+def test_standardized_euclidean_scales_each_column_on_its_own():
+    # Columns at 1e-300 and 1e300 at once: each is standardised exactly.
+    rng = np.random.default_rng(24)
+    A = rng.normal(size=(6, 2))
+    D = StandardizedEuclideanMetric().pairwise(A * [1e-300, 1e300])
+    np.testing.assert_allclose(D, StandardizedEuclideanMetric().pairwise(A), rtol=1e-12)
+
+
+def test_lp_distances_beyond_the_float_range_are_refused():
+    A = np.array([[-1.5e308, 0.0], [1.5e308, 0.0]])
+    for metric in (EuclideanMetric(), ManhattanMetric(), MinkowskiMetric(p=3)):
+        with pytest.raises(
+            ValueError, match=rf"'{metric.name}': the distances overflow"
+        ):
+            metric.pairwise(A)
+    metric = StandardizedEuclideanMetric(variances=[1e-300, 1.0])
+    with pytest.raises(ValueError, match="divided by their standard deviations"):
+        metric.pairwise(A * 1e-10)
+
+
 @pytest.mark.parametrize("p", [0.5, 0, -1, np.nan, "2", True, None])
 def test_minkowski_refuses_p_below_one(p):
     with pytest.raises(ValueError, match=r"metric 'minkowski': p must be .*>= 1"):
