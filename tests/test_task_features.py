@@ -112,6 +112,25 @@ def test_moments_constant_column_gives_zero_spread_and_shape():
     np.testing.assert_array_equal(F[1], 0.0)  # one row: no spread
 
 
+@pytest.mark.parametrize("scale", [1e-300, 1e-160, 1e150, 1e300])
+def test_moments_are_exact_at_any_scale_of_x(scale):
+    # Squares of X * 1e300 overflowed (std 0, the column taken as constant) and
+    # of X * 1e-300 underflowed (std 0); y keeps its own scale.
+    X, y, tasks = make_tasks([5, 1, 12, 7], seed=35)
+    X[:, 1] = np.where(tasks == tasks[0], 0.0, X[:, 1])  # a task's column all 0
+    X[:, 2] = 3.0  # a constant column
+    for extractor, args in (
+        (MomentFeatures(moments=(1, 2, 3, 4), log_size=True), ()),
+        (MomentXYFeatures(moments=(1, 2, 3, 4)), (y,)),
+    ):
+        F = extractor.fit_transform(X, *args, tasks=tasks)
+        G = extractor.fit_transform(X * scale, *args, tasks=tasks)
+        names = extractor.get_feature_names_out()
+        scaled = np.array([n.startswith(("mean_x", "std_x")) for n in names])
+        np.testing.assert_allclose(G[:, scaled], F[:, scaled] * scale, rtol=1e-9)
+        np.testing.assert_allclose(G[:, ~scaled], F[:, ~scaled], rtol=1e-9, atol=1e-12)
+
+
 @pytest.mark.parametrize("moments", [(), (0,), (1, 1), (5,), "12", (True,), 2.0])
 def test_moments_parameter_is_validated(moments):
     with pytest.raises(ValueError, match="'moments': moments must be a non-empty"):
@@ -204,6 +223,38 @@ def test_coef_names_and_errors():
         CoefFeatures().fit_transform(X, tasks=tasks)
     with pytest.raises(ValueError, match="y must be 1-D"):
         CoefFeatures().fit_transform(X, np.c_[y, y], tasks=tasks)
+
+
+@pytest.mark.parametrize(
+    ("alpha", "scale_x", "scale_y", "alpha_ref", "factor"),
+    [
+        (1e300, 1e150, 1e150, 1.0, 1.0),
+        (1e-300, 1e-160, 1e-160, 1e20, 1.0),
+        (1.0, 1e300, 1e300, 0.0, 1.0),
+        # alpha / scale_x**2 = 1e400: the solution is X^T y / alpha, read at
+        # 1e280 and multiplied by 1e-120 (and by scale_y / scale_x = 1e300).
+        (1e-200, 1e-300, 1.0, 1e280, 1e180),
+    ],
+)
+def test_coef_at_any_scale(alpha, scale_x, scale_y, alpha_ref, factor):
+    # coef(c X, d y; alpha) = (d / c) coef(X, y; alpha / c**2): on X * 1e300 the
+    # Gram matrices overflowed and the coefficients came out 0.
+    X, y, tasks = make_tasks([6, 9, 4], seed=36)
+    F = CoefFeatures(alpha=alpha).fit_transform(X * scale_x, y * scale_y, tasks=tasks)
+    ref = CoefFeatures(alpha=alpha_ref).fit_transform(X, y, tasks=tasks)[:, :-1]
+    coef = ref * factor
+    index = check_tasks(tasks, len(tasks))
+    intercept = index.mean(y) * scale_y - np.einsum(
+        "tp,tp->t", index.mean(X) * scale_x, coef
+    )
+    np.testing.assert_allclose(F[:, :-1], coef, rtol=1e-9, atol=0)
+    np.testing.assert_allclose(F[:, -1], intercept, rtol=1e-9, atol=0)
+
+
+def test_coef_beyond_the_float_range_is_refused():
+    X, y, tasks = make_tasks([6, 9], seed=37)
+    with pytest.raises(ValueError, match="'coef': the coefficients overflow"):
+        CoefFeatures(alpha=0.0).fit_transform(X * 1e-300, y * 1e300, tasks=tasks)
 
 
 # -- landmarks -----------------------------------------------------------------------
@@ -375,6 +426,28 @@ def test_landmarks_errors():
             LandmarkFeatures(learners=learners).fit(X, y, tasks=tasks)
     with pytest.raises(ValueError, match="X has no columns"):
         LandmarkFeatures().fit_transform(np.empty((7, 0)), y, tasks=tasks)
+
+
+@pytest.mark.parametrize(
+    ("alpha", "scale", "alpha_ref"),
+    [(1e300, 1e150, 1.0), (1e-300, 1e-160, 1e20), (1e-300, 1e-300, 1e300)],
+)
+@pytest.mark.parametrize("relative", [False, True])
+def test_landmarks_at_any_scale(alpha, scale, alpha_ref, relative):
+    # landmarks(c X, c y; alpha) = c landmarks(X, y; alpha / c**2) (ratios and
+    # error rates unchanged): at 1e300 and 1e-300 every error came out 0.
+    X, y, tasks = make_tasks([6, 9, 4], seed=38)
+    features = LandmarkFeatures(alpha=alpha, relative=relative)
+    F = features.fit_transform(X * scale, y * scale, tasks=tasks)
+    ref = LandmarkFeatures(alpha=alpha_ref, relative=relative)
+    G = ref.fit_transform(X, y, tasks=tasks)
+    absolute = ~np.char.endswith(features.get_feature_names_out().astype(str), "ratio")
+    np.testing.assert_allclose(F[:, absolute], G[:, absolute] * scale, rtol=1e-9)
+    np.testing.assert_allclose(F[:, ~absolute], G[:, ~absolute], rtol=1e-9)
+    labels = y > np.median(y)
+    F = LandmarkFeatures(alpha=alpha).fit_transform(X * scale, labels, tasks=tasks)
+    G = LandmarkFeatures(alpha=alpha_ref).fit_transform(X, labels, tasks=tasks)
+    np.testing.assert_allclose(F, G, rtol=1e-9)
 
 
 # -- kernel mean ---------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from numbers import Real
 from typing import ClassVar
 
@@ -34,6 +35,32 @@ def check_alpha(alpha, name: str, *, positive: bool = False) -> float:
             f"{alpha!r}."
         )
     return float(alpha)
+
+
+#: Largest ridge strength used on rescaled rows: beyond it ``X^T X / alpha`` is
+#: below ``1e-290`` and the solution is ``X^T y / alpha`` to double precision.
+ALPHA_CEIL = 1e300
+
+
+def exponent(a: np.ndarray) -> int:
+    """``e`` such that every ``|a| / 2**e < 1`` (0 for an array of zeros)."""
+    largest = float(np.abs(a).max(initial=0.0))
+    return math.frexp(largest)[1] if largest > 0 else 0
+
+
+def scaled_alpha(alpha: float, e: int) -> tuple[float, float]:
+    """The strength ``alpha / 4**e`` for rows divided by ``2**e``, capped.
+
+    Returns the strength to solve with (at most :data:`ALPHA_CEIL`) and
+    ``log2`` of the factor the solution must be multiplied by (``0``, or
+    negative when capped: the solution is then proportional to ``1 / alpha``).
+    """
+    if alpha == 0:
+        return 0.0, 0.0
+    log2_alpha = math.log2(alpha) - 2 * e
+    if log2_alpha > math.log2(ALPHA_CEIL):
+        return ALPHA_CEIL, math.log2(ALPHA_CEIL) - log2_alpha
+    return math.ldexp(alpha, -2 * e), 0.0
 
 
 def ridge_coef(
@@ -133,7 +160,11 @@ class CoefFeatures(BaseTaskFeatures):
     ``y`` is treated as a number. The coefficients depend on the scale of the
     columns of ``X`` (as the penalty does): standardise ``X`` first when columns
     are in different units. Memory is bounded: tasks are processed in blocks of
-    similar size.
+    similar size. The systems are solved on ``X / 2**a`` and ``y / 2**b`` (powers
+    of two that bring them below 1, an exact division) with the strength
+    ``alpha / 4**a``, which is the same problem: the coefficients are finite and
+    exact at any scale of ``X`` and ``y``, and a ``ValueError`` says when they
+    exceed the float range.
 
     Examples
     --------
@@ -160,17 +191,33 @@ class CoefFeatures(BaseTaskFeatures):
     def _transform(self, X, y, index):
         alpha = check_alpha(self.alpha, self.name)
         check_nonempty(index, self.name)
-        y = check_numeric_y(y, self.name)
-        y = y[:, None]
+        y = check_numeric_y(y, self.name)[:, None]
+        # Solved on X / 2**ex and y / 2**ey (exact: no Gram entry overflows or
+        # underflows) with alpha / 4**ex; the coefficients are 2**(ey - ex) times
+        # those, and the intercepts 2**ey times.
+        ex, ey = exponent(X), exponent(y)
+        X, y = np.ldexp(X, -ex), np.ldexp(y, -ey)
+        alpha, log2_factor = scaled_alpha(alpha, ex)
         if self.fit_intercept:
             X, x_mean, *_ = index.centre(X)
             y, y_mean, *_ = index.centre(y)
         with one_blas_thread():
             coef = ridge_coef(X, y, index, alpha)[:, :, 0]
-        if not self.fit_intercept:
-            return coef
-        intercept = y_mean[:, 0] - np.einsum("tp,tp->t", x_mean, coef)
-        return np.column_stack([coef, intercept])
+        shift = math.floor(log2_factor)
+        coef *= 2.0 ** (log2_factor - shift)
+        with np.errstate(over="ignore", under="ignore"):
+            out = [np.ldexp(coef, ey - ex + shift)]
+            if self.fit_intercept:
+                fitted = np.einsum("tp,tp->t", x_mean, np.ldexp(coef, shift))
+                out.append(np.ldexp(y_mean[:, 0] - fitted, ey)[:, None])
+        out = np.hstack(out)
+        if not np.isfinite(out).all():
+            raise ValueError(
+                f"task features {self.name!r}: the coefficients overflow the float "
+                f"range (y reaches about 2**{ey} and X about 2**{ex}); scale the "
+                "features and the target first."
+            )
+        return out
 
     def _feature_names(self, input_features):
         names = [f"coef_{f}" for f in input_features]

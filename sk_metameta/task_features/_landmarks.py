@@ -10,7 +10,7 @@ from sklearn.utils.multiclass import type_of_target
 from .._task_blocks import BLOCK_FLOATS
 from .._threads import one_blas_thread
 from ._checks import check_nonempty, check_numeric_y
-from ._coef import check_alpha
+from ._coef import check_alpha, exponent, scaled_alpha
 from .base import BaseTaskFeatures
 
 __all__ = ["LandmarkFeatures"]
@@ -144,6 +144,9 @@ class LandmarkFeatures(BaseTaskFeatures):
     learners depend on the scale of the columns of ``X``: standardise first when
     columns are in different units. ``"1nn"`` costs ``O(n_t^2)`` per task of
     ``n_t`` rows (in blocks of bounded memory); the others are linear in rows.
+    As for :class:`CoefFeatures`, ``X`` and a continuous ``y`` are divided by
+    powers of two first (with ``alpha`` scaled to match), so the errors are
+    finite and exact at any scale.
 
     References
     ----------
@@ -230,7 +233,13 @@ class LandmarkFeatures(BaseTaskFeatures):
             )
         classification = self.target_type_ == "classification"
         Y = self._target_matrix(y, classification)
-        Xc, *_ = index.centre(X)
+        # On X / 2**ex (exact) with alpha / 4**ex, and a continuous y / 2**ey:
+        # the errors are 2**ey times those.
+        ex = exponent(X)
+        alpha = max(scaled_alpha(alpha, ex)[0], np.finfo(float).tiny)
+        ey = 0 if classification else exponent(Y)
+        Xc, *_ = index.centre(np.ldexp(X, -ex))
+        Y = np.ldexp(Y, -ey)
         Yc, _, _, y_constant = index.centre(Y)
         counts = index.counts.astype(float)
 
@@ -253,10 +262,20 @@ class LandmarkFeatures(BaseTaskFeatures):
         if not classification:
             out = np.sqrt(out)
             out[y_constant[:, 0]] = 0.0
+        absolute = slice(None)
         if self.relative and learners[0] == "mean" and len(learners) > 1:
             base = out[:, :1]
             ratio = out[:, 1:] / np.where(base > 0, base, 1.0)
             out[:, 1:] = np.where(base > 0, ratio, 1.0)
+            absolute = slice(0, 1)
+        with np.errstate(over="ignore"):
+            out[:, absolute] = np.ldexp(out[:, absolute], ey)
+        if not np.isfinite(out).all():
+            raise ValueError(
+                f"task features {self.name!r}: the leave-one-out errors are not "
+                "finite: alpha is too small for the scale of X (or y overflows); "
+                "scale the features and the target first, or raise alpha."
+            )
         return out
 
     def _feature_names(self, input_features):

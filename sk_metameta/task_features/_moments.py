@@ -50,7 +50,7 @@ def _moments(
     mask of (task, column) pairs that are constant. Higher moments are computed
     from the standardised rows, which neither overflow nor underflow.
     """
-    centred, mean, var, constant = index.centre(A)
+    centred, mean, var, constant, e = _centre_at_any_scale(A, index)
     std = np.sqrt(var)
     z = None
     if standardize or max(orders) > 2:
@@ -59,9 +59,9 @@ def _moments(
     out = []
     for order in orders:
         if order == 1:
-            out.append(mean)
+            out.append(np.ldexp(mean, e))
         elif order == 2:
-            out.append(std)
+            out.append(np.ldexp(std, e))
         elif order == 3:
             skew = index.mean(z2 * z)
             out.append(np.where(constant, 0.0, skew))
@@ -69,6 +69,31 @@ def _moments(
             kurtosis = index.mean(z2 * z2) - 3.0
             out.append(np.where(constant, 0.0, kurtosis))
     return out, z, constant
+
+
+def _centre_at_any_scale(A: np.ndarray, index: TaskIndex):
+    """``index.centre(A)`` in units of ``2 ** e`` per column, exact at any scale.
+
+    Columns where a square may have overflowed or underflowed (a mean beyond
+    ``1e140``, a variance beyond ``1e280``, or a variance below ``1e-280`` with
+    a mean below ``1e-130``, where rounding can no longer tell a constant
+    column) are redone divided by the power of two ``2 ** e`` that brings them
+    below 1 (exact). Returns the centred rows, means, variances (in those units),
+    the constant mask and ``e`` (0 for the other columns).
+    """
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        centred, mean, var, constant = index.centre(A)
+        size = np.abs(mean)
+        risky = ~np.isfinite(size) | ~np.isfinite(var) | (size > 1e140)
+        risky |= (var > 1e280) | ((var < 1e-280) & (size < 1e-130))
+    e = np.zeros(A.shape[1], dtype=int)
+    cols = np.flatnonzero(risky.any(axis=0))
+    if cols.size:
+        e[cols] = np.frexp(np.abs(A[:, cols]).max(axis=0))[1]
+        parts = index.centre(np.ldexp(A[:, cols], -e[cols]))
+        for whole, part in zip((centred, mean, var, constant), parts, strict=True):
+            whole[:, cols] = part
+    return centred, mean, var, constant, e
 
 
 class MomentFeatures(BaseTaskFeatures):
@@ -105,7 +130,9 @@ class MomentFeatures(BaseTaskFeatures):
     excess kurtosis ``m4 / m2 ** 2 - 3`` are set to 0 for a column that is constant
     within a task (where they are undefined), so the output is always finite; a
     column counts as constant when its variance is below the rounding error of its
-    mean, as in scipy. Every statistic is invariant to the order of the rows within
+    mean, as in scipy. A column whose squares could overflow or underflow is
+    computed divided by a power of two (exact), so the moments are exact at any
+    scale. Every statistic is invariant to the order of the rows within
     a task, and tasks come out in the order of their sorted labels.
 
     Examples
