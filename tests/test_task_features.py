@@ -252,9 +252,16 @@ def test_coef_at_any_scale(alpha, scale_x, scale_y, alpha_ref, factor):
 
 
 def test_coef_beyond_the_float_range_is_refused():
+    # |coef| reaches |y| / (2 sqrt(alpha)) = 1e300 / 2e-150 for x near 1e-150.
     X, y, tasks = make_tasks([6, 9], seed=37)
-    with pytest.raises(ValueError, match="'coef': the coefficients overflow"):
-        CoefFeatures(alpha=0.0).fit_transform(X * 1e-300, y * 1e300, tasks=tasks)
+    message = r"'coef': the coefficients of tasks \[0, 10\] overflow"
+    with pytest.raises(ValueError, match=message):
+        CoefFeatures(alpha=1e-300).fit_transform(X * 1e-150, y * 1e300, tasks=tasks)
+    # Least squares: an X 1e600 times smaller than y is numerically 0.
+    F = CoefFeatures(alpha=0.0).fit_transform(X * 1e-300, y * 1e300, tasks=tasks)
+    np.testing.assert_array_equal(F[:, :-1], 0.0)
+    index = check_tasks(tasks, len(tasks))
+    np.testing.assert_allclose(F[:, -1], index.mean(y) * 1e300, rtol=1e-12)
 
 
 # -- landmarks -----------------------------------------------------------------------
@@ -636,6 +643,20 @@ def test_blocks_do_not_change_the_result(extractor, monkeypatch):
     np.testing.assert_allclose(G, F, rtol=1e-9, atol=1e-10)
     if isinstance(extractor, (CoefFeatures, LandmarkFeatures)):
         assert len(blocks) >= 4  # the small budget really splits the tasks
+
+
+@pytest.mark.parametrize("extractor", all_extractors(), ids=ids)
+def test_a_task_at_another_scale_does_not_change_the_others(extractor):
+    # Each task is rescaled on its own: its features do not depend on a task
+    # 1e241 times larger (found by the conformance kit on landmarks' 1-NN).
+    X = np.array([[1.0], [0.0], [0.0], [0.0], [1e-241], [0.0], [0.0]])
+    y = np.array([0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0])
+    tasks = np.array([0, 0, 1, 1, -1, -1, -1])
+    fitted = clone(extractor).fit(X, y, tasks=tasks)
+    F = fitted.transform(X, y, tasks=tasks)
+    alone = tasks == -1
+    G = fitted.transform(X[alone], y[alone], tasks=tasks[alone])
+    np.testing.assert_allclose(G, F[:1], rtol=1e-9, atol=1e-12)
 
 
 def test_builtins_are_registered_with_distinct_names():

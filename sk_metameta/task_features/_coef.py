@@ -42,25 +42,26 @@ def check_alpha(alpha, name: str, *, positive: bool = False) -> float:
 ALPHA_CEIL = 1e300
 
 
-def exponent(a: np.ndarray) -> int:
-    """``e`` such that every ``|a| / 2**e < 1`` (0 for an array of zeros)."""
-    largest = float(np.abs(a).max(initial=0.0))
-    return math.frexp(largest)[1] if largest > 0 else 0
+def task_exponents(a: np.ndarray, index: TaskIndex) -> np.ndarray:
+    """Per task, ``e`` such that the task's ``|a| / 2**e < 1`` (0 for zeros)."""
+    largest = index.max(np.abs(a)).reshape(index.n_tasks, -1).max(axis=1)
+    return np.frexp(np.nan_to_num(largest))[1].astype(np.int64)
 
 
-def scaled_alpha(alpha: float, e: int) -> tuple[float, float]:
-    """The strength ``alpha / 4**e`` for rows divided by ``2**e``, capped.
+def scaled_alpha(alpha: float, e: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per task, the strength ``alpha / 4**e`` for rows divided by ``2**e``.
 
-    Returns the strength to solve with (at most :data:`ALPHA_CEIL`) and
-    ``log2`` of the factor the solution must be multiplied by (``0``, or
+    Returns the strengths to solve with (at most :data:`ALPHA_CEIL`) and
+    ``log2`` of the factor each solution must be multiplied by (``0``, or
     negative when capped: the solution is then proportional to ``1 / alpha``).
     """
     if alpha == 0:
-        return 0.0, 0.0
-    log2_alpha = math.log2(alpha) - 2 * e
-    if log2_alpha > math.log2(ALPHA_CEIL):
-        return ALPHA_CEIL, math.log2(ALPHA_CEIL) - log2_alpha
-    return math.ldexp(alpha, -2 * e), 0.0
+        return np.zeros(e.shape), np.zeros(e.shape)
+    log2_alpha = math.log2(alpha) - 2.0 * e
+    capped = log2_alpha > math.log2(ALPHA_CEIL)
+    with np.errstate(over="ignore", under="ignore"):
+        scaled = np.where(capped, ALPHA_CEIL, np.ldexp(alpha, -2 * e))
+    return scaled, np.where(capped, math.log2(ALPHA_CEIL) - log2_alpha, 0.0)
 
 
 def ridge_coef(
@@ -80,14 +81,15 @@ def ridge_coef(
         Targets of all tasks.
     index : TaskIndex
         The grouping.
-    alpha : float
-        Ridge strength, ``>= 0`` (see :func:`ridge_solve`).
+    alpha : float or ndarray of shape (n_tasks,)
+        Ridge strength, ``>= 0`` (see :func:`ridge_solve`), or one per task.
 
     Returns
     -------
     coef : ndarray of shape (n_tasks, n_features, n_targets)
     """
     p, q = X.shape[1], Y.shape[1]
+    alpha = np.broadcast_to(np.asarray(alpha, dtype=float), (index.n_tasks,))
     coef = np.empty((index.n_tasks, p, q))
 
     def floats_per_task(m):
@@ -95,25 +97,32 @@ def ridge_coef(
 
     for tasks, (P, Q), _ in index.padded_blocks([X, Y], floats_per_task):
         Pt = P.transpose(0, 2, 1)
-        coef[tasks] = ridge_solve(Pt @ P, Pt @ Q, alpha)
+        coef[tasks] = ridge_solve(Pt @ P, Pt @ Q, alpha[tasks])
     return coef
 
 
-def ridge_solve(gram: np.ndarray, cross: np.ndarray, alpha: float) -> np.ndarray:
-    """Solve ``(G_t + alpha I) W_t = C_t`` for every task at once.
+def ridge_solve(gram: np.ndarray, cross: np.ndarray, alpha) -> np.ndarray:
+    """Solve ``(G_t + alpha_t I) W_t = C_t`` for every task at once.
 
-    With ``alpha == 0`` the minimum-norm solution, from the pseudo-inverse of the
-    Gram matrix divided by its largest diagonal entry (so that the reciprocals of
-    tiny eigenvalues cannot overflow). Returns ``W`` of shape
-    ``(n_tasks, n_features, n_targets)``.
+    ``alpha`` is one strength or one per task. Where it is 0, the minimum-norm
+    solution, from the pseudo-inverse of the Gram matrix divided by its largest
+    diagonal entry (so that the reciprocals of tiny eigenvalues cannot
+    overflow). Returns ``W`` of shape ``(n_tasks, n_features, n_targets)``.
     """
-    if alpha > 0:
-        return np.linalg.solve(gram + alpha * np.eye(gram.shape[-1]), cross)
-    scale = np.einsum("tpp->tp", gram).max(axis=1, initial=0.0)
-    scale[scale == 0] = 1.0
-    scale = scale[:, None, None]
-    inverse = np.linalg.pinv(gram / scale, rcond=_PINV_RTOL, hermitian=True)
-    return inverse @ (cross / scale)
+    alpha = np.broadcast_to(np.asarray(alpha, dtype=float), (gram.shape[0],))
+    out = np.empty(cross.shape)
+    ridge = alpha > 0
+    if ridge.any():
+        shift = alpha[ridge, None, None] * np.eye(gram.shape[-1])
+        out[ridge] = np.linalg.solve(gram[ridge] + shift, cross[ridge])
+    if not ridge.all():
+        gram, cross = gram[~ridge], cross[~ridge]
+        scale = np.einsum("tpp->tp", gram).max(axis=1, initial=0.0)
+        scale[scale == 0] = 1.0
+        scale = scale[:, None, None]
+        inverse = np.linalg.pinv(gram / scale, rcond=_PINV_RTOL, hermitian=True)
+        out[~ridge] = inverse @ (cross / scale)
+    return out
 
 
 class CoefFeatures(BaseTaskFeatures):
@@ -160,11 +169,14 @@ class CoefFeatures(BaseTaskFeatures):
     ``y`` is treated as a number. The coefficients depend on the scale of the
     columns of ``X`` (as the penalty does): standardise ``X`` first when columns
     are in different units. Memory is bounded: tasks are processed in blocks of
-    similar size. The systems are solved on ``X / 2**a`` and ``y / 2**b`` (powers
-    of two that bring them below 1, an exact division) with the strength
-    ``alpha / 4**a``, which is the same problem: the coefficients are finite and
-    exact at any scale of ``X`` and ``y``, and a ``ValueError`` says when they
-    exceed the float range.
+    similar size. Each task's system is solved on its ``X / 2**a`` and
+    ``y / 2**b`` (powers of two that bring them below 1, an exact division) with
+    the strength ``alpha / 4**a``, which is the same problem: the coefficients
+    are finite and exact at any scale of ``X`` and ``y``, and a ``ValueError``
+    says when they exceed the float range. With ``alpha = 0`` both are divided
+    by the same power of two, so that an ``X`` more than about ``1e150`` times
+    smaller than ``y`` counts as numerically 0 (rank deficient) instead of
+    giving slopes beyond the float range.
 
     Examples
     --------
@@ -192,30 +204,37 @@ class CoefFeatures(BaseTaskFeatures):
         alpha = check_alpha(self.alpha, self.name)
         check_nonempty(index, self.name)
         y = check_numeric_y(y, self.name)[:, None]
-        # Solved on X / 2**ex and y / 2**ey (exact: no Gram entry overflows or
-        # underflows) with alpha / 4**ex; the coefficients are 2**(ey - ex) times
-        # those, and the intercepts 2**ey times.
-        ex, ey = exponent(X), exponent(y)
-        X, y = np.ldexp(X, -ex), np.ldexp(y, -ey)
-        alpha, log2_factor = scaled_alpha(alpha, ex)
+        # Each task is solved on its X / 2**a and y / 2**b (exact: the largest
+        # entries are below 1) with alpha / 4**a, the same problem: the
+        # coefficients are 2**(b - a) times those, the intercept 2**b times.
+        # Least squares (alpha=0) takes a = b, the larger: an X more than about
+        # 1e150 times smaller than y is then numerically 0 (rank deficient)
+        # rather than giving slopes beyond the float range.
+        a, b = task_exponents(X, index), task_exponents(y, index)
+        if alpha == 0:
+            a = b = np.maximum(a, b)
+        X = np.ldexp(X, -a[index.codes, None])
+        y = np.ldexp(y, -b[index.codes, None])
+        alpha, log2_factor = scaled_alpha(alpha, a)
         if self.fit_intercept:
             X, x_mean, *_ = index.centre(X)
             y, y_mean, *_ = index.centre(y)
         with one_blas_thread():
             coef = ridge_coef(X, y, index, alpha)[:, :, 0]
-        shift = math.floor(log2_factor)
-        coef *= 2.0 ** (log2_factor - shift)
+        shift = np.floor(log2_factor).astype(np.int64)
+        coef *= (2.0 ** (log2_factor - shift))[:, None]
         with np.errstate(over="ignore", under="ignore"):
-            out = [np.ldexp(coef, ey - ex + shift)]
+            out = [np.ldexp(coef, (b - a + shift)[:, None])]
             if self.fit_intercept:
-                fitted = np.einsum("tp,tp->t", x_mean, np.ldexp(coef, shift))
-                out.append(np.ldexp(y_mean[:, 0] - fitted, ey)[:, None])
+                fitted = np.einsum("tp,tp->t", x_mean, np.ldexp(coef, shift[:, None]))
+                out.append(np.ldexp(y_mean[:, 0] - fitted, b)[:, None])
         out = np.hstack(out)
         if not np.isfinite(out).all():
+            bad = index.labels[np.flatnonzero(~np.isfinite(out).all(axis=1))[:5]]
             raise ValueError(
-                f"task features {self.name!r}: the coefficients overflow the float "
-                f"range (y reaches about 2**{ey} and X about 2**{ex}); scale the "
-                "features and the target first."
+                f"task features {self.name!r}: the coefficients of tasks "
+                f"{bad.tolist()} overflow the float range (y much larger than X); "
+                "scale the features and the target first."
             )
         return out
 

@@ -10,7 +10,7 @@ from sklearn.utils.multiclass import type_of_target
 from .._task_blocks import BLOCK_FLOATS
 from .._threads import one_blas_thread
 from ._checks import check_nonempty, check_numeric_y
-from ._coef import check_alpha, exponent, scaled_alpha
+from ._coef import check_alpha, scaled_alpha, task_exponents
 from .base import BaseTaskFeatures
 
 __all__ = ["LandmarkFeatures"]
@@ -144,9 +144,9 @@ class LandmarkFeatures(BaseTaskFeatures):
     learners depend on the scale of the columns of ``X``: standardise first when
     columns are in different units. ``"1nn"`` costs ``O(n_t^2)`` per task of
     ``n_t`` rows (in blocks of bounded memory); the others are linear in rows.
-    As for :class:`CoefFeatures`, ``X`` and a continuous ``y`` are divided by
-    powers of two first (with ``alpha`` scaled to match), so the errors are
-    finite and exact at any scale.
+    As for :class:`CoefFeatures`, each task's ``X`` and continuous ``y`` are
+    divided by powers of two first (with ``alpha`` scaled to match), so the
+    errors are finite and exact at any scale.
 
     References
     ----------
@@ -233,13 +233,13 @@ class LandmarkFeatures(BaseTaskFeatures):
             )
         classification = self.target_type_ == "classification"
         Y = self._target_matrix(y, classification)
-        # On X / 2**ex (exact) with alpha / 4**ex, and a continuous y / 2**ey:
-        # the errors are 2**ey times those.
-        ex = exponent(X)
-        alpha = max(scaled_alpha(alpha, ex)[0], np.finfo(float).tiny)
-        ey = 0 if classification else exponent(Y)
-        Xc, *_ = index.centre(np.ldexp(X, -ex))
-        Y = np.ldexp(Y, -ey)
+        # Each task on its X / 2**a (exact) with alpha / 4**a, and a continuous
+        # y / 2**b: its errors are 2**b times those.
+        a = task_exponents(X, index)
+        alpha = np.maximum(scaled_alpha(alpha, a)[0], np.finfo(float).tiny)
+        b = np.zeros_like(a) if classification else task_exponents(Y, index)
+        Xc, *_ = index.centre(np.ldexp(X, -a[index.codes, None]))
+        Y = np.ldexp(Y, -b[index.codes, None])
         Yc, _, _, y_constant = index.centre(Y)
         counts = index.counts.astype(float)
 
@@ -269,7 +269,7 @@ class LandmarkFeatures(BaseTaskFeatures):
             out[:, 1:] = np.where(base > 0, ratio, 1.0)
             absolute = slice(0, 1)
         with np.errstate(over="ignore"):
-            out[:, absolute] = np.ldexp(out[:, absolute], ey)
+            out[:, absolute] = np.ldexp(out[:, absolute], b[:, None])
         if not np.isfinite(out).all():
             raise ValueError(
                 f"task features {self.name!r}: the leave-one-out errors are not "
@@ -323,17 +323,18 @@ class LandmarkFeatures(BaseTaskFeatures):
         for tasks, (P, Q, Yb), mask in index.padded_blocks(
             [Xc, Yc, Y], floats_per_task
         ):
+            a = alpha[tasks]  # one strength per task
             n = index.counts[tasks].astype(float)
             Pt = P.transpose(0, 2, 1)
             cross = Pt @ Q
             if "univariate" in learners:
-                denom = np.einsum("kmp,kmp->kp", P, P) + alpha
+                denom = np.einsum("kmp,kmp->kp", P, P) + a[:, None]
                 coef = cross / denom[:, :, None]
                 hat = 1.0 / n[:, None, None] + P * P / denom[:, None, :]
                 resid = Q[:, :, None, :] - P[..., None] * coef[:, None, :, :]
                 resid /= (1.0 - hat)[..., None]
                 if classification:
-                    cond = denom / alpha
+                    cond = denom / a[:, None]
                     rtol = _linear_tie_rtol(cond[:, None, :], hat)[..., None]
                     truth = Yb[:, :, None, :]
                     err = _expected_error(truth - resid, truth, rtol)
@@ -343,11 +344,11 @@ class LandmarkFeatures(BaseTaskFeatures):
                 totals["univariate"][tasks] = per_column.min(axis=1)
             if "ridge" in learners:
                 gram = Pt @ P
-                inverse = np.linalg.inv(gram + alpha * np.eye(p))
+                inverse = np.linalg.inv(gram + a[:, None, None] * np.eye(p))
                 hat = 1.0 / n[:, None] + np.einsum("kmp,kmp->km", P @ inverse, P)
                 resid = (Q - P @ (inverse @ cross)) / (1.0 - hat)[..., None]
                 if classification:
-                    cond = 1.0 + np.einsum("kpp->k", gram) / alpha
+                    cond = 1.0 + np.einsum("kpp->k", gram) / a
                     rtol = _linear_tie_rtol(cond[:, None], hat)[..., None]
                     err = _expected_error(Yb - resid, Yb, rtol)
                 else:

@@ -72,25 +72,27 @@ def _moments(
 
 
 def _centre_at_any_scale(A: np.ndarray, index: TaskIndex):
-    """``index.centre(A)`` in units of ``2 ** e`` per column, exact at any scale.
+    """``index.centre(A)``, each (task, column) in units of ``2 ** e``, at any scale.
 
-    Columns where a square may have overflowed or underflowed (a mean beyond
-    ``1e140``, a variance beyond ``1e280``, or a variance below ``1e-280`` with
-    a mean below ``1e-130``, where rounding can no longer tell a constant
-    column) are redone divided by the power of two ``2 ** e`` that brings them
-    below 1 (exact). Returns the centred rows, means, variances (in those units),
-    the constant mask and ``e`` (0 for the other columns).
+    A task's column whose squares may have overflowed or underflowed (a mean
+    beyond ``1e140``, a variance beyond ``1e280``, or a variance below
+    ``1e-280`` with a mean below ``1e-130``, where rounding can no longer tell
+    a constant column) is redone divided by the power of two ``2 ** e`` that
+    brings it below 1 (exact). Returns the centred rows, means, variances (in
+    those units), the constant mask and ``e`` of shape ``(n_tasks, n_columns)``
+    (0 where nothing was redone); each task's values depend on its rows only.
     """
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
         centred, mean, var, constant = index.centre(A)
         size = np.abs(mean)
         risky = ~np.isfinite(size) | ~np.isfinite(var) | (size > 1e140)
         risky |= (var > 1e280) | ((var < 1e-280) & (size < 1e-130))
-    e = np.zeros(A.shape[1], dtype=int)
+    e = np.zeros(mean.shape, dtype=np.int64)
     cols = np.flatnonzero(risky.any(axis=0))
     if cols.size:
-        e[cols] = np.frexp(np.abs(A[:, cols]).max(axis=0))[1]
-        parts = index.centre(np.ldexp(A[:, cols], -e[cols]))
+        largest = np.nan_to_num(index.max(np.abs(A[:, cols])))
+        e[:, cols] = np.where(risky[:, cols], np.frexp(largest)[1], 0)
+        parts = index.centre(np.ldexp(A[:, cols], -e[index.codes][:, cols]))
         for whole, part in zip((centred, mean, var, constant), parts, strict=True):
             whole[:, cols] = part
     return centred, mean, var, constant, e
