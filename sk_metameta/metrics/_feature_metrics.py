@@ -7,22 +7,23 @@ mathematics allows it: identical rows are at distance exactly ``0`` and
 ``d(a, b) == d(b, a)`` bit for bit (every formula below is symmetric in its two
 rows when evaluated in floating point).
 
-The :math:`L_p` distances are homogeneous, :math:`d(ca, cb) = c\, d(a, b)`: they
-are computed on the rows divided by a power of two that brings them below 1 (an
-exact operation, after which no power overflows or underflows) and multiplied
-back, so they are finite and exact at any scale of the task features; distances
-beyond the float range raise a ``ValueError``.
+The :math:`L_p` distances are homogeneous, :math:`d(ca, cb) = c\, d(a, b)`: they are
+computed on the rows divided by a power of two that brings them below 1 (an exact
+operation, after which no power overflows or underflows; rows between about
+``1e-60`` and ``1e60`` are left as they are) and multiplied back, so they are finite
+and exact at any scale of the task features; distances beyond the float range raise
+a ``ValueError``.
 """
 
 from __future__ import annotations
 
-import math
 import numbers
 from typing import ClassVar
 
 import numpy as np
 from scipy.spatial.distance import cdist
 
+from .._scale import exponent
 from .base import METRIC, PSEUDOMETRIC, FeatureMetric
 
 __all__ = [
@@ -39,8 +40,9 @@ __all__ = [
 def _homogeneous(A, B, name: str, metric: str, **kwargs) -> np.ndarray:
     """``cdist`` of a distance of degree 1, on rows rescaled by a power of two."""
     same = B is A
-    largest = max(np.abs(A).max(), 0.0 if same else np.abs(B).max())
-    e = math.frexp(float(largest))[1] if largest > 0 else 0
+    e = exponent(max(np.abs(A).max(), 0.0 if same else np.abs(B).max()))
+    if e == 0:
+        return cdist(A, B, metric, **kwargs)
     As = np.ldexp(A, -e)
     D = cdist(As, As if same else np.ldexp(B, -e), metric, **kwargs)
     with np.errstate(over="ignore"):
@@ -365,9 +367,8 @@ class StandardizedEuclideanMetric(FeatureMetric):
             rows = A if same else np.vstack([A, B])
             # Each column divided by a power of two that brings it below 1
             # (exact): its variance neither overflows nor underflows.
-            largest = np.abs(rows).max(axis=0)
-            e = np.frexp(largest)[1]
-            rows = np.ldexp(rows, -e)
+            e = exponent(np.abs(rows).max(axis=0))
+            rows = np.ldexp(rows, -e) if e.any() else rows
             var = rows.var(axis=0)
             # Treat a variance at the rounding level of the mean as zero (as
             # StandardScaler does), so a constant feature is never blown up.

@@ -2,12 +2,13 @@ r"""The computations behind the sample metrics, on rows rescaled to a safe range
 
 Scale. Every sample metric first divides all rows (of both sets of tasks) by one
 power of two, :math:`2^e`, chosen so that the largest absolute entry lies in
-``[0.5, 1)``: exact in floating point, and squares of rows then neither overflow
-nor underflow. The metrics are then computed in these units and brought back
-exactly: the energy distance (a square root of a distance) is multiplied by
-:math:`2^{e/2}` (``e`` made even), the sliced Wasserstein distance by
-:math:`2^e`; the MMD with the median-heuristic width does not change at all (it
-is scale invariant), and a fixed width :math:`\gamma` becomes
+``[0.5, 1)``: exact in floating point, and squares of rows then neither overflow nor
+underflow (rows whose largest entry is between about ``1e-60`` and ``1e60`` are safe
+as they are, and left so: see ``sk_metameta/_scale.py``). The metrics are then
+computed in these units and brought back exactly: the energy distance (a square root
+of a distance) is multiplied by :math:`2^{e/2}` (``e`` made even), the sliced
+Wasserstein distance by :math:`2^e`; the MMD with the median-heuristic width does
+not change at all (it is scale invariant), and a fixed width :math:`\gamma` becomes
 :math:`\gamma 4^e`. A result that does not fit in a float raises a ``ValueError``
 that names the metric and asks to scale the features.
 
@@ -25,6 +26,7 @@ import math
 import numpy as np
 from scipy.spatial.distance import cdist, pdist
 
+from .._scale import exponent
 from .._threads import one_blas_thread
 
 __all__ = [
@@ -61,12 +63,16 @@ def scaled_rows(X, X_other, same: bool, *, even: bool = False):
 
     Returns ``X / 2**e``, ``X_other / 2**e`` (the same array when ``same``) and
     ``e``: the largest absolute entry of both is then in ``[0.5, 1)`` (in
-    ``[0.25, 1)`` with ``even``, which makes ``e`` even). The division is exact.
+    ``[0.25, 1)`` with ``even``, which makes ``e`` even). The division is exact;
+    rows in the safe range of :func:`~sk_metameta._scale.exponent` are returned
+    as they are, with ``e = 0``.
     """
     largest = max(np.abs(X).max(), 0.0 if same else np.abs(X_other).max())
-    e = math.frexp(float(largest))[1] if largest > 0 else 0
+    e = exponent(largest)
     if even:
         e += e % 2
+    if e == 0:
+        return X, X_other, 0
     Xs = np.ldexp(X, -e)
     return Xs, Xs if same else np.ldexp(X_other, -e), e
 

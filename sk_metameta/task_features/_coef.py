@@ -8,6 +8,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from .._scale import exponent
 from .._tasks import TaskIndex
 from .._threads import one_blas_thread
 from ._checks import check_nonempty, check_numeric_y
@@ -43,9 +44,8 @@ ALPHA_CEIL = 1e300
 
 
 def task_exponents(a: np.ndarray, index: TaskIndex) -> np.ndarray:
-    """Per task, ``e`` such that the task's ``|a| / 2**e < 1`` (0 for zeros)."""
-    largest = index.max(np.abs(a)).reshape(index.n_tasks, -1).max(axis=1)
-    return np.frexp(np.nan_to_num(largest))[1].astype(np.int64)
+    """Per task, the :func:`~sk_metameta._scale.exponent` of its largest ``|a|``."""
+    return exponent(index.max(np.abs(a)).reshape(index.n_tasks, -1).max(axis=1))
 
 
 def scaled_alpha(alpha: float, e: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -213,8 +213,10 @@ class CoefFeatures(BaseTaskFeatures):
         a, b = task_exponents(X, index), task_exponents(y, index)
         if alpha == 0:
             a = b = np.maximum(a, b)
-        X = np.ldexp(X, -a[index.codes, None])
-        y = np.ldexp(y, -b[index.codes, None])
+        if a.any():
+            X = np.ldexp(X, -a[index.codes, None])
+        if b.any():
+            y = np.ldexp(y, -b[index.codes, None])
         alpha, log2_factor = scaled_alpha(alpha, a)
         if self.fit_intercept:
             X, x_mean, *_ = index.centre(X)

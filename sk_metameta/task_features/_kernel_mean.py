@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from numbers import Integral, Real
 from typing import ClassVar
 
@@ -10,6 +9,7 @@ import numpy as np
 from scipy.spatial.distance import pdist
 from sklearn.utils import check_random_state
 
+from .._scale import exponent
 from .._task_blocks import BLOCK_FLOATS
 from .._threads import one_blas_thread
 from ._checks import check_nonempty, check_numeric_y
@@ -167,11 +167,8 @@ class KernelMeanFeatures(BaseTaskFeatures):
         # The median heuristic is scale invariant: find it on the rows divided
         # by a power of two 2**e that brings them below 1 (exact, and no square
         # overflows), then frequencies sqrt(2 gamma) = sqrt(2 gamma_e) / 2**e.
-        largest = float(np.abs(Z).max())
-        e = math.frexp(largest)[1] if largest > 0 else 0
-        gamma_e = (
-            self._median_gamma(np.ldexp(Z, -e), rng) if gamma == "median" else None
-        )
+        e = exponent(np.abs(Z).max())
+        gamma_e = self._median_gamma(Z, rng, e) if gamma == "median" else None
         if gamma_e is None:  # a given gamma, or all rows equal: gamma 1
             self.gamma_ = 1.0 if gamma == "median" else float(gamma)
             self.random_weights_ = weights * (np.sqrt(2.0) * np.sqrt(self.gamma_))
@@ -192,18 +189,19 @@ class KernelMeanFeatures(BaseTaskFeatures):
             )
 
     @staticmethod
-    def _median_gamma(Z, rng):
+    def _median_gamma(Z, rng, e):
         """``1 / (2 sigma^2)``, ``sigma`` the median positive pairwise distance.
 
-        None when all rows are equal.
+        Of the rows ``Z / 2**e`` (exact); None when all rows are equal.
         """
         if Z.shape[0] > _MEDIAN_ROWS:
             # Rows ordered by a random projection first, so that the draw does
             # not depend on the order in which they were given (equal keys come
-            # from equal rows).
-            key = Z @ rng.standard_normal(Z.shape[1])
+            # from equal rows); Z @ (d / 2**e) is (Z / 2**e) @ d, exactly.
+            key = Z @ np.ldexp(rng.standard_normal(Z.shape[1]), -e)
             Z = Z[np.argsort(key, kind="stable")]
             Z = Z[np.sort(rng.choice(Z.shape[0], _MEDIAN_ROWS, replace=False))]
+        Z = np.ldexp(Z, -e) if e else Z
         dist = pdist(Z) if Z.shape[0] > 1 else np.empty(0)
         dist = dist[dist > 0]
         if dist.size == 0:

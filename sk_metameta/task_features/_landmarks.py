@@ -238,8 +238,9 @@ class LandmarkFeatures(BaseTaskFeatures):
         a = task_exponents(X, index)
         alpha = np.maximum(scaled_alpha(alpha, a)[0], np.finfo(float).tiny)
         b = np.zeros_like(a) if classification else task_exponents(Y, index)
-        Xc, *_ = index.centre(np.ldexp(X, -a[index.codes, None]))
-        Y = np.ldexp(Y, -b[index.codes, None])
+        Xc, *_ = index.centre(np.ldexp(X, -a[index.codes, None]) if a.any() else X)
+        if b.any():
+            Y = np.ldexp(Y, -b[index.codes, None])
         Yc, _, _, y_constant = index.centre(Y)
         counts = index.counts.astype(float)
 

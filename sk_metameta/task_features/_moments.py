@@ -91,7 +91,7 @@ def _centre_at_any_scale(A: np.ndarray, index: TaskIndex):
     cols = np.flatnonzero(risky.any(axis=0))
     if cols.size:
         largest = np.nan_to_num(index.max(np.abs(A[:, cols])))
-        e[:, cols] = np.where(risky[:, cols], np.frexp(largest)[1], 0)
+        e[:, cols] = np.where(risky[:, cols], np.frexp(largest)[1], 0)  # any size
         parts = index.centre(np.ldexp(A[:, cols], -e[index.codes][:, cols]))
         for whole, part in zip((centred, mean, var, constant), parts, strict=True):
             whole[:, cols] = part
