@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["SAFE_EXPONENT", "exponent"]
+__all__ = ["SAFE_EXPONENT", "exponent", "unsafe"]
 
 #: Values up to ``2 ** SAFE_EXPONENT`` (about ``1e60``) and down to its inverse
 #: are squared, and summed by the thousand, far inside the float range: they
@@ -36,3 +36,24 @@ def exponent(largest):
     e = np.frexp(np.nan_to_num(np.asarray(largest, dtype=float)))[1].astype(np.int64)
     e = np.where(np.abs(e) > SAFE_EXPONENT, e, 0)
     return int(e) if e.ndim == 0 else e
+
+
+def unsafe(mean, var) -> np.ndarray:
+    """Where per-task means and variances may have lost their squares.
+
+    A mean beyond ``1e140`` (the square of its rounding error overflows), a
+    variance beyond ``1e280`` or not finite, or a variance below ``1e-280`` with
+    a mean below ``1e-130`` (values whose squares underflow, where rounding no
+    longer tells a constant column; exact zeros excepted). Elsewhere the
+    computation is exact as it is.
+    """
+    size = np.abs(mean)
+    with np.errstate(invalid="ignore"):
+        tiny = (var < 1e-280) & (size < 1e-130) & ~((var == 0) & (size == 0))
+        return (
+            ~np.isfinite(size)
+            | ~np.isfinite(var)
+            | (size > 1e140)
+            | (var > 1e280)
+            | tiny
+        )

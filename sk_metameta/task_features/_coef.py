@@ -8,7 +8,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from .._scale import exponent
+from .._scale import exponent, unsafe
 from .._tasks import TaskIndex
 from .._threads import one_blas_thread
 from ._checks import check_nonempty, check_numeric_y
@@ -204,30 +204,42 @@ class CoefFeatures(BaseTaskFeatures):
         alpha = check_alpha(self.alpha, self.name)
         check_nonempty(index, self.name)
         y = check_numeric_y(y, self.name)[:, None]
-        # Each task is solved on its X / 2**a and y / 2**b (exact: the largest
-        # entries are below 1) with alpha / 4**a, the same problem: the
-        # coefficients are 2**(b - a) times those, the intercept 2**b times.
-        # Least squares (alpha=0) takes a = b, the larger: an X more than about
-        # 1e150 times smaller than y is then numerically 0 (rank deficient)
-        # rather than giving slopes beyond the float range.
-        a, b = task_exponents(X, index), task_exponents(y, index)
-        if alpha == 0:
-            a = b = np.maximum(a, b)
-        if a.any():
+        fit_intercept = self.fit_intercept
+        with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+            if fit_intercept:
+                Xc, x_mean, x_var, _ = index.centre(X)
+                yc, y_mean, y_var, _ = index.centre(y)
+            else:  # no centring: the mean squares tell the same
+                x_mean = y_mean = 0.0
+                x_var, y_var = index.mean(X * X), index.mean(y * y)
+        risky = unsafe(x_mean, x_var).any(axis=1) | unsafe(y_mean, y_var).any(axis=1)
+        a = b = np.zeros(index.n_tasks, dtype=np.int64)
+        if risky.any():
+            # Such a task is solved on its X / 2**a and y / 2**b (exact: the
+            # largest entries are below 1) with alpha / 4**a, the same problem:
+            # the coefficients are 2**(b - a) times those, the intercept 2**b
+            # times. Least squares (alpha=0) takes a = b, the larger: an X more
+            # than about 1e150 times smaller than y is then numerically 0 (rank
+            # deficient) rather than giving slopes beyond the float range.
+            a = np.where(risky, task_exponents(X, index), 0)
+            b = np.where(risky, task_exponents(y, index), 0)
+            if alpha == 0:
+                a = b = np.maximum(a, b)
             X = np.ldexp(X, -a[index.codes, None])
-        if b.any():
             y = np.ldexp(y, -b[index.codes, None])
+            if fit_intercept:
+                Xc, x_mean, *_ = index.centre(X)
+                yc, y_mean, *_ = index.centre(y)
         alpha, log2_factor = scaled_alpha(alpha, a)
-        if self.fit_intercept:
-            X, x_mean, *_ = index.centre(X)
-            y, y_mean, *_ = index.centre(y)
+        if fit_intercept:
+            X, y = Xc, yc
         with one_blas_thread():
             coef = ridge_coef(X, y, index, alpha)[:, :, 0]
         shift = np.floor(log2_factor).astype(np.int64)
         coef *= (2.0 ** (log2_factor - shift))[:, None]
         with np.errstate(over="ignore", under="ignore"):
             out = [np.ldexp(coef, (b - a + shift)[:, None])]
-            if self.fit_intercept:
+            if fit_intercept:
                 fitted = np.einsum("tp,tp->t", x_mean, np.ldexp(coef, shift[:, None]))
                 out.append(np.ldexp(y_mean[:, 0] - fitted, b)[:, None])
         out = np.hstack(out)

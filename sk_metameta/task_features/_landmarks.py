@@ -7,6 +7,7 @@ from typing import ClassVar
 import numpy as np
 from sklearn.utils.multiclass import type_of_target
 
+from .._scale import unsafe
 from .._task_blocks import BLOCK_FLOATS
 from .._threads import one_blas_thread
 from ._checks import check_nonempty, check_numeric_y
@@ -233,15 +234,21 @@ class LandmarkFeatures(BaseTaskFeatures):
             )
         classification = self.target_type_ == "classification"
         Y = self._target_matrix(y, classification)
-        # Each task on its X / 2**a (exact) with alpha / 4**a, and a continuous
-        # y / 2**b: its errors are 2**b times those.
-        a = task_exponents(X, index)
-        alpha = np.maximum(scaled_alpha(alpha, a)[0], np.finfo(float).tiny)
-        b = np.zeros_like(a) if classification else task_exponents(Y, index)
-        Xc, *_ = index.centre(np.ldexp(X, -a[index.codes, None]) if a.any() else X)
-        if b.any():
+        with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+            Xc, x_mean, x_var, _ = index.centre(X)
+            Yc, y_mean, y_var, y_constant = index.centre(Y)
+        a = np.zeros(index.n_tasks, dtype=np.int64)
+        b = np.zeros(index.n_tasks, dtype=np.int64)
+        risky = unsafe(x_mean, x_var).any(axis=1)
+        if risky.any():  # such a task on its X / 2**a (exact) with alpha / 4**a
+            a = np.where(risky, task_exponents(X, index), 0)
+            Xc, *_ = index.centre(np.ldexp(X, -a[index.codes, None]))
+        risky = unsafe(y_mean, y_var).any(axis=1) & (not classification)
+        if risky.any():  # and on its y / 2**b: its errors are 2**b times those
+            b = np.where(risky, task_exponents(Y, index), 0)
             Y = np.ldexp(Y, -b[index.codes, None])
-        Yc, _, _, y_constant = index.centre(Y)
+            Yc, _, _, y_constant = index.centre(Y)
+        alpha = np.maximum(scaled_alpha(alpha, a)[0], np.finfo(float).tiny)
         counts = index.counts.astype(float)
 
         # Sums over each task's rows of the squared leave-one-out residuals

@@ -7,6 +7,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from .._scale import unsafe
 from .._tasks import TaskIndex
 from ._checks import check_nonempty, check_numeric_y
 from .base import BaseTaskFeatures
@@ -74,19 +75,16 @@ def _moments(
 def _centre_at_any_scale(A: np.ndarray, index: TaskIndex):
     """``index.centre(A)``, each (task, column) in units of ``2 ** e``, at any scale.
 
-    A task's column whose squares may have overflowed or underflowed (a mean
-    beyond ``1e140``, a variance beyond ``1e280``, or a variance below
-    ``1e-280`` with a mean below ``1e-130``, where rounding can no longer tell
-    a constant column) is redone divided by the power of two ``2 ** e`` that
-    brings it below 1 (exact). Returns the centred rows, means, variances (in
-    those units), the constant mask and ``e`` of shape ``(n_tasks, n_columns)``
-    (0 where nothing was redone); each task's values depend on its rows only.
+    A task's column whose squares may have overflowed or underflowed (see
+    :func:`~sk_metameta._scale.unsafe`) is redone divided by the power of two
+    ``2 ** e`` that brings it below 1 (exact). Returns the centred rows, means,
+    variances (in those units), the constant mask and ``e`` of shape
+    ``(n_tasks, n_columns)`` (0 where nothing was redone); each task's values
+    depend on its rows only.
     """
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
         centred, mean, var, constant = index.centre(A)
-        size = np.abs(mean)
-        risky = ~np.isfinite(size) | ~np.isfinite(var) | (size > 1e140)
-        risky |= (var > 1e280) | ((var < 1e-280) & (size < 1e-130))
+    risky = unsafe(mean, var)
     e = np.zeros(mean.shape, dtype=np.int64)
     cols = np.flatnonzero(risky.any(axis=0))
     if cols.size:
