@@ -110,6 +110,8 @@ def ridge_solve(gram: np.ndarray, cross: np.ndarray, alpha) -> np.ndarray:
     overflow). Returns ``W`` of shape ``(n_tasks, n_features, n_targets)``.
     """
     alpha = np.broadcast_to(np.asarray(alpha, dtype=float), (gram.shape[0],))
+    if alpha.size and (alpha > 0).all() and (alpha == alpha[0]).all():
+        return np.linalg.solve(gram + alpha[0] * np.eye(gram.shape[-1]), cross)
     out = np.empty(cross.shape)
     ridge = alpha > 0
     if ridge.any():
