@@ -15,7 +15,7 @@ from scipy.stats import energy_distance
 from sklearn.base import clone
 from sklearn.metrics.pairwise import rbf_kernel
 
-from sk_metameta import task_distances
+from sk_metameta import check_tasks, task_distances
 from sk_metameta._components import resolve_metric
 from sk_metameta.metrics import (
     AXIOMS,
@@ -310,6 +310,43 @@ def test_feature_metric_rectangular_and_order(metric, features):
     )
 
 
+@pytest.mark.parametrize("scale", [1e-300, 1e-160, 1e150, 1e300])
+@pytest.mark.parametrize("metric", FEATURE_METRICS, ids=_ids(FEATURE_METRICS))
+def test_feature_metrics_are_finite_and_exact_at_extreme_scales(
+    metric, scale, features
+):
+    A, B = features
+    invariant = isinstance(metric, (CosineMetric, AngularMetric)) or (
+        isinstance(metric, StandardizedEuclideanMetric) and metric.variances is None
+    )
+    degree = 0.0 if invariant else 1.0  # the L_p distances are homogeneous
+    for args in ((A,), (A, B)):
+        D = metric.pairwise(*(a * scale for a in args))
+        reference = metric.pairwise(*args) * scale**degree
+        assert np.isfinite(D).all()
+        np.testing.assert_allclose(D, reference, rtol=1e-9, atol=0)
+
+
+def test_standardized_euclidean_scales_each_column_on_its_own():
+    # Columns at 1e-300 and 1e300 at once: each is standardised exactly.
+    rng = np.random.default_rng(24)
+    A = rng.normal(size=(6, 2))
+    D = StandardizedEuclideanMetric().pairwise(A * [1e-300, 1e300])
+    np.testing.assert_allclose(D, StandardizedEuclideanMetric().pairwise(A), rtol=1e-12)
+
+
+def test_lp_distances_beyond_the_float_range_are_refused():
+    A = np.array([[-1.5e308, 0.0], [1.5e308, 0.0]])
+    for metric in (EuclideanMetric(), ManhattanMetric(), MinkowskiMetric(p=3)):
+        with pytest.raises(
+            ValueError, match=rf"'{metric.name}': the distances overflow"
+        ):
+            metric.pairwise(A)
+    metric = StandardizedEuclideanMetric(variances=[1e-300, 1.0])
+    with pytest.raises(ValueError, match="divided by their standard deviations"):
+        metric.pairwise(A * 1e-10)
+
+
 @pytest.mark.parametrize("p", [0.5, 0, -1, np.nan, "2", True, None])
 def test_minkowski_refuses_p_below_one(p):
     with pytest.raises(ValueError, match=r"metric 'minkowski': p must be .*>= 1"):
@@ -557,6 +594,87 @@ def test_blocked_metrics_parallel_threads_agree(metric):
     )
 
 
+# -- extreme scales ------------------------------------------------------------------
+SCALES = [1e-300, 1e-160, 1e150, 1e300]
+
+
+def _degree(metric):
+    """How a sample metric scales with the rows: d(cX) = c ** degree d(X)."""
+    if isinstance(metric, EnergyMetric):
+        return 0.5
+    if isinstance(metric, SlicedWassersteinMetric):
+        return 1.0
+    return 0.0 if metric.gamma == "median" else None
+
+
+@pytest.mark.parametrize("scale", SCALES)
+@pytest.mark.parametrize("metric", SAMPLE_METRICS, ids=_ids(SAMPLE_METRICS))
+def test_sample_metrics_are_finite_and_exact_at_extreme_scales(metric, scale):
+    X, tasks = _random_tasks(seed=21)
+    D = metric.pairwise(X * scale, tasks)
+    assert np.isfinite(D).all() and (np.diag(D) == 0).all()
+    reference = metric.pairwise(X, tasks)
+    degree = _degree(metric)
+    if degree is not None:  # scale invariant (MMD, median width) or homogeneous
+        np.testing.assert_allclose(D, reference * scale**degree, rtol=1e-9, atol=0)
+        assert metric.pairwise(X * scale, tasks, X * scale, tasks).shape == D.shape
+        return
+    # A fixed width: far beyond the data's scale the kernel is 0 between distinct
+    # rows (d^2 = 1/n_a + 1/n_b); far below it, d^2 = 2 gamma |mean_a - mean_b|^2.
+    index = check_tasks(tasks, len(tasks))
+    if scale > 1:
+        inverse = 1.0 / index.counts
+        expected = np.sqrt(inverse[:, None] + inverse[None, :])
+    else:
+        means = index.mean(X)
+        expected = np.sqrt(2 * metric.gamma) * cdist(means, means) * scale
+    np.fill_diagonal(expected, 0.0)
+    np.testing.assert_allclose(D, expected, rtol=1e-9, atol=0)
+
+
+@pytest.mark.parametrize(
+    ("gamma", "scale"), [(1e300, 1e-160), (1e-300, 1e150), (1e-20, 1e-5), (4.0, 0.5)]
+)
+@pytest.mark.parametrize("method", ["exact", "random_features"])
+def test_mmd_fixed_width_depends_on_gamma_times_squared_scale(gamma, scale, method):
+    # d_gamma(c X) = d_{gamma c^2}(X): every regime of the kernel (folded exp,
+    # expm1 for a tiny width) computes the same function.
+    X, tasks = _random_tasks(seed=22)
+    metric = MMDMetric(gamma=gamma, method=method, n_components=64)
+    width = gamma * scale * scale  # (not scale**2, which underflows at 1e-160)
+    reference = MMDMetric(gamma=width, method=method, n_components=64)
+    D = metric.pairwise(X * scale, tasks)
+    assert np.isfinite(D).all() and (D[~np.eye(6, dtype=bool)] > 0).all()
+    np.testing.assert_allclose(D, reference.pairwise(X, tasks), rtol=1e-9, atol=0)
+
+
+def test_mmd_huge_width_keeps_duplicate_rows_equal():
+    # With gamma |x|^2 ~ 1e12 the expansion of |x - y|^2 rounds to about 1e-4 of
+    # gamma: rows shared by two tasks must still have kernel exactly 1.
+    rng = np.random.default_rng(23)
+    shared = rng.normal(size=(4, 3))
+    X = np.vstack([shared, rng.normal(size=(3, 3)), shared, rng.normal(size=(3, 3))])
+    tasks = np.repeat(["a", "b"], 7)
+    D = MMDMetric(gamma=1e12).pairwise(X, tasks)
+    # 4 of 7 rows shared, all others at kernel 0: d^2 = 1/7 + 1/7 - 2 * 4/49.
+    np.testing.assert_allclose(D[0, 1], np.sqrt(2 / 7 - 8 / 49), rtol=1e-12)
+
+
+def test_mmd_median_gamma_out_of_range_is_refused():
+    X = np.array([[0.0], [1.0], [3.0]])
+    assert MMDMetric().median_gamma(X * 1e100) == pytest.approx(1 / 8 * 1e-200)
+    with pytest.raises(ValueError, match=r"'mmd': the median-heuristic gamma.*scale"):
+        MMDMetric().median_gamma(X * 1e-160)
+
+
+def test_sliced_wasserstein_refuses_distances_beyond_the_float_range():
+    X = np.array([[-1.7e308], [-1.6e308], [1.6e308], [1.7e308]])
+    with pytest.raises(
+        ValueError, match=r"'sliced_wasserstein': the distances overflow.*scale"
+    ):
+        SlicedWassersteinMetric(n_projections=2).pairwise(X, [0, 0, 1, 1])
+
+
 def test_sample_metrics_through_task_distances():
     X, tasks = _random_tasks(seed=14)
     for name in ("mmd", "energy", "sliced_wasserstein"):
@@ -605,6 +723,25 @@ def test_sample_metric_needs_two_rows_per_task(metric):
         metric.pairwise(X, ["a", "a", "b", "c", "c"])
     with pytest.raises(ValueError, match="task 'z'"):
         metric.pairwise(X[:2], ["a", "a"], X[2:], ["z", "y", "y"])
+
+
+@pytest.mark.parametrize(
+    "metric", [MMDMetric(), EnergyMetric(), SlicedWassersteinMetric()]
+)
+def test_too_few_rows_of_some_tasks_name_their_labels(metric):
+    # New tasks taken out of a larger grouping (as at predict time) keep their
+    # labels: the message names 'brand_new', not an internal task number.
+    X = np.arange(14.0).reshape(7, 2)
+    tasks = ["old", "brand_new", "old", "other", "other", "zz", "zz"]
+    index = check_tasks(tasks, 7)
+    rows, new = index.subset(np.flatnonzero(index.counts < 2))
+    assert new.labels.tolist() == ["brand_new"]
+    rows_fitted, fitted = index.subset([1, 2, 3])
+    with pytest.raises(ValueError, match=r"task 'brand_new' \(1 row\) has fewer"):
+        metric.pairwise(X[rows], new, X[rows_fitted], fitted)
+    tuples = check_tasks([(0, "a"), (0, "a"), (1, "b")], 3)
+    with pytest.raises(ValueError, match=r"task \(1, 'b'\) \(1 row\) has fewer"):
+        metric.pairwise(X[:3], tuples)
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from sklearn.kernel_approximation import RBFSampler
 from sklearn.linear_model import Ridge, RidgeClassifier
 from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 
-from sk_metameta import check_tasks
+from sk_metameta import TaskIndex, check_tasks
 from sk_metameta._components import resolve_task_features
 from sk_metameta.task_features import (
     BUILTIN_TASK_FEATURES,
@@ -21,7 +21,6 @@ from sk_metameta.task_features import (
     LandmarkFeatures,
     MomentFeatures,
     MomentXYFeatures,
-    _segments,
 )
 
 RTOL, ATOL = 1e-9, 1e-10
@@ -111,6 +110,25 @@ def test_moments_constant_column_gives_zero_spread_and_shape():
     assert F[0, 0] == 0.0 and F[0, 2] == 0.0 and F[0, 4] == 0.0
     assert F[0, 1] > 0 and F[0, 3] != 0.0
     np.testing.assert_array_equal(F[1], 0.0)  # one row: no spread
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e-160, 1e150, 1e300])
+def test_moments_are_exact_at_any_scale_of_x(scale):
+    # Squares of X * 1e300 overflowed (std 0, the column taken as constant) and
+    # of X * 1e-300 underflowed (std 0); y keeps its own scale.
+    X, y, tasks = make_tasks([5, 1, 12, 7], seed=35)
+    X[:, 1] = np.where(tasks == tasks[0], 0.0, X[:, 1])  # a task's column all 0
+    X[:, 2] = 3.0  # a constant column
+    for extractor, args in (
+        (MomentFeatures(moments=(1, 2, 3, 4), log_size=True), ()),
+        (MomentXYFeatures(moments=(1, 2, 3, 4)), (y,)),
+    ):
+        F = extractor.fit_transform(X, *args, tasks=tasks)
+        G = extractor.fit_transform(X * scale, *args, tasks=tasks)
+        names = extractor.get_feature_names_out()
+        scaled = np.array([n.startswith(("mean_x", "std_x")) for n in names])
+        np.testing.assert_allclose(G[:, scaled], F[:, scaled] * scale, rtol=1e-9)
+        np.testing.assert_allclose(G[:, ~scaled], F[:, ~scaled], rtol=1e-9, atol=1e-12)
 
 
 @pytest.mark.parametrize("moments", [(), (0,), (1, 1), (5,), "12", (True,), 2.0])
@@ -205,6 +223,45 @@ def test_coef_names_and_errors():
         CoefFeatures().fit_transform(X, tasks=tasks)
     with pytest.raises(ValueError, match="y must be 1-D"):
         CoefFeatures().fit_transform(X, np.c_[y, y], tasks=tasks)
+
+
+@pytest.mark.parametrize(
+    ("alpha", "scale_x", "scale_y", "alpha_ref", "factor"),
+    [
+        (1e300, 1e150, 1e150, 1.0, 1.0),
+        (1e-300, 1e-160, 1e-160, 1e20, 1.0),
+        (1.0, 1e300, 1e300, 0.0, 1.0),
+        # alpha / scale_x**2 = 1e400: the solution is X^T y / alpha, read at
+        # 1e280 and multiplied by 1e-120 (and by scale_y / scale_x = 1e300).
+        (1e-200, 1e-300, 1.0, 1e280, 1e180),
+    ],
+)
+def test_coef_at_any_scale(alpha, scale_x, scale_y, alpha_ref, factor):
+    # coef(c X, d y; alpha) = (d / c) coef(X, y; alpha / c**2): on X * 1e300 the
+    # Gram matrices overflowed and the coefficients came out 0.
+    X, y, tasks = make_tasks([6, 9, 4], seed=36)
+    F = CoefFeatures(alpha=alpha).fit_transform(X * scale_x, y * scale_y, tasks=tasks)
+    ref = CoefFeatures(alpha=alpha_ref).fit_transform(X, y, tasks=tasks)[:, :-1]
+    coef = ref * factor
+    index = check_tasks(tasks, len(tasks))
+    intercept = index.mean(y) * scale_y - np.einsum(
+        "tp,tp->t", index.mean(X) * scale_x, coef
+    )
+    np.testing.assert_allclose(F[:, :-1], coef, rtol=1e-9, atol=0)
+    np.testing.assert_allclose(F[:, -1], intercept, rtol=1e-9, atol=0)
+
+
+def test_coef_beyond_the_float_range_is_refused():
+    # |coef| reaches |y| / (2 sqrt(alpha)) = 1e300 / 2e-150 for x near 1e-150.
+    X, y, tasks = make_tasks([6, 9], seed=37)
+    message = r"'coef': the coefficients of tasks \[0, 10\] overflow"
+    with pytest.raises(ValueError, match=message):
+        CoefFeatures(alpha=1e-300).fit_transform(X * 1e-150, y * 1e300, tasks=tasks)
+    # Least squares: an X 1e600 times smaller than y is numerically 0.
+    F = CoefFeatures(alpha=0.0).fit_transform(X * 1e-300, y * 1e300, tasks=tasks)
+    np.testing.assert_array_equal(F[:, :-1], 0.0)
+    index = check_tasks(tasks, len(tasks))
+    np.testing.assert_allclose(F[:, -1], index.mean(y) * 1e300, rtol=1e-12)
 
 
 # -- landmarks -----------------------------------------------------------------------
@@ -378,6 +435,28 @@ def test_landmarks_errors():
         LandmarkFeatures().fit_transform(np.empty((7, 0)), y, tasks=tasks)
 
 
+@pytest.mark.parametrize(
+    ("alpha", "scale", "alpha_ref"),
+    [(1e300, 1e150, 1.0), (1e-300, 1e-160, 1e20), (1e-300, 1e-300, 1e300)],
+)
+@pytest.mark.parametrize("relative", [False, True])
+def test_landmarks_at_any_scale(alpha, scale, alpha_ref, relative):
+    # landmarks(c X, c y; alpha) = c landmarks(X, y; alpha / c**2) (ratios and
+    # error rates unchanged): at 1e300 and 1e-300 every error came out 0.
+    X, y, tasks = make_tasks([6, 9, 4], seed=38)
+    features = LandmarkFeatures(alpha=alpha, relative=relative)
+    F = features.fit_transform(X * scale, y * scale, tasks=tasks)
+    ref = LandmarkFeatures(alpha=alpha_ref, relative=relative)
+    G = ref.fit_transform(X, y, tasks=tasks)
+    absolute = ~np.char.endswith(features.get_feature_names_out().astype(str), "ratio")
+    np.testing.assert_allclose(F[:, absolute], G[:, absolute] * scale, rtol=1e-9)
+    np.testing.assert_allclose(F[:, ~absolute], G[:, ~absolute], rtol=1e-9)
+    labels = y > np.median(y)
+    F = LandmarkFeatures(alpha=alpha).fit_transform(X * scale, labels, tasks=tasks)
+    G = LandmarkFeatures(alpha=alpha_ref).fit_transform(X, labels, tasks=tasks)
+    np.testing.assert_allclose(F, G, rtol=1e-9)
+
+
 # -- kernel mean ---------------------------------------------------------------------
 def test_kernel_mean_matches_rbf_sampler_per_task():
     X, _, tasks = make_tasks([4, 9, 1], seed=8)
@@ -468,6 +547,38 @@ def test_kernel_mean_median_draw_does_not_depend_on_row_order():
     assert a.gamma_ == b.gamma_
 
 
+@pytest.mark.parametrize("scale", [1e-300, 1e-160, 1e150, 1e300])
+@pytest.mark.parametrize("use_y", [False, True])
+def test_kernel_mean_median_width_is_scale_invariant_at_any_scale(scale, use_y):
+    X, y, tasks = make_tasks([30, 12, 1500], seed=31)  # with the subsample
+    features = KernelMeanFeatures(n_components=32, use_y=use_y, random_state=0)
+    F = clone(features).fit_transform(X, y, tasks=tasks)
+    scaled = clone(features).fit(X * scale, y * scale, tasks=tasks)
+    G = scaled.transform(X * scale, y * scale, tasks=tasks)
+    np.testing.assert_allclose(G, F, rtol=1e-9, atol=1e-12)
+    assert 0 < scaled.gamma_ < np.inf
+
+
+def test_kernel_mean_fixed_width_depends_on_gamma_times_squared_scale():
+    X, _, tasks = make_tasks([5, 8], seed=32)
+    F = KernelMeanFeatures(gamma=1e300, random_state=0).fit_transform(
+        X * 1e-160, tasks=tasks
+    )
+    width = 1e300 * 1e-160 * 1e-160
+    G = KernelMeanFeatures(gamma=width, random_state=0).fit_transform(X, tasks=tasks)
+    np.testing.assert_allclose(F, G, rtol=1e-9, atol=1e-12)
+
+
+def test_kernel_mean_refuses_overflowing_phases():
+    X, _, tasks = make_tasks([5, 8], seed=33)
+    features = KernelMeanFeatures(gamma=100.0, random_state=0).fit(X, tasks=tasks)
+    with pytest.raises(ValueError, match=r"'kernel_mean': the phases .* overflow"):
+        features.transform(X * 1e307, tasks=tasks)
+    tiny = np.array([[1.0], [1.0 + 2**-52], [1.0], [1.0 + 2**-51]]) * 1e-300
+    with pytest.raises(ValueError, match="'kernel_mean': the median distance"):
+        KernelMeanFeatures(random_state=0).fit(tiny, tasks=[0, 0, 1, 1])
+
+
 # -- every built-in extractor --------------------------------------------------------
 @pytest.mark.parametrize("extractor", all_extractors(), ids=ids)
 def test_invariant_to_row_and_task_order(extractor):
@@ -516,32 +627,36 @@ def test_blocks_do_not_change_the_result(extractor, monkeypatch):
         else y
     )
     F = clone(extractor).fit_transform(X, y, tasks=tasks)
-    for module in ("_segments", "_landmarks", "_kernel_mean"):
-        monkeypatch.setattr(f"sk_metameta.task_features.{module}.BLOCK_FLOATS", 200)
+    for module in ("_task_blocks", "task_features._landmarks"):
+        monkeypatch.setattr(f"sk_metameta.{module}.BLOCK_FLOATS", 200)
+    monkeypatch.setattr("sk_metameta.task_features._kernel_mean.BLOCK_FLOATS", 200)
     blocks = []
+    padded_blocks = TaskIndex.padded_blocks
 
-    def counted(*args, **kwargs):
-        for block in _segments.task_blocks(*args, **kwargs):
+    def counted(self, *args, **kwargs):
+        for block in padded_blocks(self, *args, **kwargs):
             blocks.append(block)
             yield block
 
-    for module in ("_coef", "_landmarks"):
-        monkeypatch.setattr(f"sk_metameta.task_features.{module}.task_blocks", counted)
+    monkeypatch.setattr(TaskIndex, "padded_blocks", counted)
     G = clone(extractor).fit_transform(X, y, tasks=tasks)
     np.testing.assert_allclose(G, F, rtol=1e-9, atol=1e-10)
     if isinstance(extractor, (CoefFeatures, LandmarkFeatures)):
         assert len(blocks) >= 4  # the small budget really splits the tasks
 
 
-def test_task_blocks_cover_every_task_once_within_budget():
-    counts = np.array([5, 1, 80, 3, 3, 40, 2, 300, 9])
-    seen = []
-    for tasks, size in _segments.task_blocks(counts, lambda m: m * 2, budget=200):
-        assert size == counts[tasks].max()
-        assert counts[tasks].max() <= 2 * counts[tasks].min()
-        assert len(tasks) == 1 or len(tasks) * size * 2 <= 200
-        seen.extend(tasks.tolist())
-    assert sorted(seen) == list(range(len(counts)))
+@pytest.mark.parametrize("extractor", all_extractors(), ids=ids)
+def test_a_task_at_another_scale_does_not_change_the_others(extractor):
+    # Each task is rescaled on its own: its features do not depend on a task
+    # 1e241 times larger (found by the conformance kit on landmarks' 1-NN).
+    X = np.array([[1.0], [0.0], [0.0], [0.0], [1e-241], [0.0], [0.0]])
+    y = np.array([0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0])
+    tasks = np.array([0, 0, 1, 1, -1, -1, -1])
+    fitted = clone(extractor).fit(X, y, tasks=tasks)
+    F = fitted.transform(X, y, tasks=tasks)
+    alone = tasks == -1
+    G = fitted.transform(X[alone], y[alone], tasks=tasks[alone])
+    np.testing.assert_allclose(G, F[:1], rtol=1e-9, atol=1e-12)
 
 
 def test_builtins_are_registered_with_distinct_names():
@@ -558,6 +673,15 @@ def test_builtins_are_registered_with_distinct_names():
         True,
         False,
     ]
+
+
+def test_too_few_rows_of_some_tasks_name_their_labels():
+    X, y, _ = make_tasks([7], seed=34)
+    tasks = ["old", "brand_new", "old", "old", "zz", "zz", "zz"]
+    rows, new = check_tasks(tasks, 7).subset([0, 2])
+    assert new.labels.tolist() == ["brand_new", "zz"]
+    with pytest.raises(ValueError, match=r"'landmarks'; task 'brand_new' \(1 row\)"):
+        LandmarkFeatures().fit_transform(X[rows], y[rows], tasks=new)
 
 
 def test_a_task_without_rows_is_refused():

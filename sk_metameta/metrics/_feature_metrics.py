@@ -1,4 +1,4 @@
-"""Metrics between task-feature vectors.
+r"""Metrics between task-feature vectors.
 
 Every metric here compares the rows of two task-feature matrices ``A`` and ``B``
 (one row per task) and returns the ``(len(A), len(B))`` matrix of distances. Each
@@ -6,6 +6,13 @@ distance is computed so that the axioms a metric declares hold exactly where the
 mathematics allows it: identical rows are at distance exactly ``0`` and
 ``d(a, b) == d(b, a)`` bit for bit (every formula below is symmetric in its two
 rows when evaluated in floating point).
+
+The :math:`L_p` distances are homogeneous, :math:`d(ca, cb) = c\, d(a, b)`: they are
+computed on the rows divided by a power of two that brings them below 1 (an exact
+operation, after which no power overflows or underflows; rows between about
+``1e-60`` and ``1e60`` are left as they are) and multiplied back, so they are finite
+and exact at any scale of the task features; distances beyond the float range raise
+a ``ValueError``.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from typing import ClassVar
 import numpy as np
 from scipy.spatial.distance import cdist
 
+from .._scale import exponent
 from .base import METRIC, PSEUDOMETRIC, FeatureMetric
 
 __all__ = [
@@ -27,6 +35,24 @@ __all__ = [
     "MinkowskiMetric",
     "StandardizedEuclideanMetric",
 ]
+
+
+def _homogeneous(A, B, name: str, metric: str, **kwargs) -> np.ndarray:
+    """``cdist`` of a distance of degree 1, on rows rescaled by a power of two."""
+    same = B is A
+    e = exponent(max(np.abs(A).max(), 0.0 if same else np.abs(B).max()))
+    if e == 0:
+        return cdist(A, B, metric, **kwargs)
+    As = np.ldexp(A, -e)
+    D = cdist(As, As if same else np.ldexp(B, -e), metric, **kwargs)
+    with np.errstate(over="ignore"):
+        D = np.ldexp(D, e)
+    if not np.isfinite(D).all():
+        raise ValueError(
+            f"metric {name!r}: the distances overflow the float range (the task "
+            f"features reach about 2**{e}); scale the task features first."
+        )
+    return D
 
 
 class EuclideanMetric(FeatureMetric):
@@ -53,7 +79,7 @@ class EuclideanMetric(FeatureMetric):
     axioms: ClassVar[frozenset] = METRIC
 
     def _pairwise(self, A, B):
-        return cdist(A, B, "euclidean")
+        return _homogeneous(A, B, self.name, "euclidean")
 
 
 class ManhattanMetric(FeatureMetric):
@@ -79,7 +105,7 @@ class ManhattanMetric(FeatureMetric):
     axioms: ClassVar[frozenset] = METRIC
 
     def _pairwise(self, A, B):
-        return cdist(A, B, "cityblock")
+        return _homogeneous(A, B, self.name, "cityblock")
 
 
 class ChebyshevMetric(FeatureMetric):
@@ -108,7 +134,7 @@ class ChebyshevMetric(FeatureMetric):
     axioms: ClassVar[frozenset] = METRIC
 
     def _pairwise(self, A, B):
-        return cdist(A, B, "chebyshev")
+        return _homogeneous(A, B, self.name, "chebyshev")
 
 
 class MinkowskiMetric(FeatureMetric):
@@ -164,8 +190,8 @@ class MinkowskiMetric(FeatureMetric):
                 "so it is not a metric."
             )
         if np.isinf(p):
-            return cdist(A, B, "chebyshev")
-        return cdist(A, B, "minkowski", p=float(p))
+            return _homogeneous(A, B, self.name, "chebyshev")
+        return _homogeneous(A, B, self.name, "minkowski", p=float(p))
 
 
 def _directions(A: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -339,6 +365,10 @@ class StandardizedEuclideanMetric(FeatureMetric):
         n_features = A.shape[1]
         if self.variances is None:
             rows = A if same else np.vstack([A, B])
+            # Each column divided by a power of two that brings it below 1
+            # (exact): its variance neither overflows nor underflows.
+            e = exponent(np.abs(rows).max(axis=0))
+            rows = np.ldexp(rows, -e) if e.any() else rows
             var = rows.var(axis=0)
             # Treat a variance at the rounding level of the mean as zero (as
             # StandardScaler does), so a constant feature is never blown up.
@@ -346,24 +376,33 @@ class StandardizedEuclideanMetric(FeatureMetric):
             mean = rows.mean(axis=0)
             eps = np.finfo(float).eps
             var = np.where(var <= (n * eps * mean) ** 2, 0.0, var)
-        else:
-            var = np.asarray(self.variances, dtype=float)
-            if var.ndim == 0:
-                var = np.full(n_features, float(var))
-            if var.shape != (n_features,) or not np.isfinite(var).all():
-                raise ValueError(
-                    f"metric {self.name!r}: variances must be None or "
-                    f"{n_features} finite numbers (one per task feature), got "
-                    f"{self.variances!r}."
-                )
-            if (var < 0).any():
-                raise ValueError(
-                    f"metric {self.name!r}: variances must not be negative, got "
-                    f"{var[var < 0][0]!r} for task feature "
-                    f"{int(np.flatnonzero(var < 0)[0])}."
-                )
+            return np.where(var > 0, np.ldexp(np.sqrt(var), e), 1.0)
+        var = np.asarray(self.variances, dtype=float)
+        if var.ndim == 0:
+            var = np.full(n_features, float(var))
+        if var.shape != (n_features,) or not np.isfinite(var).all():
+            raise ValueError(
+                f"metric {self.name!r}: variances must be None or "
+                f"{n_features} finite numbers (one per task feature), got "
+                f"{self.variances!r}."
+            )
+        if (var < 0).any():
+            raise ValueError(
+                f"metric {self.name!r}: variances must not be negative, got "
+                f"{var[var < 0][0]!r} for task feature "
+                f"{int(np.flatnonzero(var < 0)[0])}."
+            )
         return np.sqrt(np.where(var > 0, var, 1.0))
 
     def _pairwise(self, A, B):
         scale = self._scale(A, B, same=B is A)
-        return cdist(A / scale, B / scale, "euclidean")
+        with np.errstate(over="ignore", under="ignore"):
+            As = A / scale
+            Bs = As if B is A else B / scale
+        if not (np.isfinite(As).all() and np.isfinite(Bs).all()):
+            raise ValueError(
+                f"metric {self.name!r}: the task features divided by their "
+                "standard deviations overflow the float range; scale the task "
+                "features or the variances."
+            )
+        return _homogeneous(As, Bs, self.name, "euclidean")

@@ -5,36 +5,47 @@ All three metrics here handle every pair of tasks at once:
 
 - :class:`MMDMetric` and :class:`EnergyMetric` need, for every pair of tasks
   ``(i, j)``, the sum of a function of the row pairs,
-  :math:`S_{ij} = \sum_{r \in i} \sum_{s \in j} k(x_r, y_s)`. It is computed by
-  ``_task_pair_sums``: rows are sorted by task, a block of rows is compared
-  with a block of rows by one matrix product, and the block is reduced to
-  per-task-pair sums with :func:`numpy.add.reduceat` on both axes. Only blocks on
-  or above the diagonal are computed when a set of tasks is compared with itself,
+  :math:`S_{ij} = \sum_{r \in i} \sum_{s \in j} k(x_r, y_s)`, which
+  :meth:`TaskIndex.pair_sums <sk_metameta.TaskIndex.pair_sums>` computes in
+  blocks: a block of rows is compared with a block of rows by one matrix
+  product, and reduced to per-task-pair sums on both axes. Only blocks on or
+  above the diagonal are computed when a set of tasks is compared with itself,
   and memory stays at one ``block_size x block_size`` block per thread.
-- :class:`SlicedWassersteinMetric` projects all rows on random directions, sorts
-  each projection within each task in one vectorized sort, and reads every task's
-  quantiles at once.
+- :class:`SlicedWassersteinMetric` projects all rows on random directions and
+  reads every task's quantiles of every projection at once
+  (:meth:`TaskIndex.midpoint_quantiles
+  <sk_metameta.TaskIndex.midpoint_quantiles>`).
+
+All three first rescale the rows by a power of two, so that they are finite and
+correct at any scale of the features (see ``_sample_kernels.py``).
 """
 
 from __future__ import annotations
 
-import contextlib
+import math
 import numbers
-from functools import partial
 from typing import ClassVar
 
 import numpy as np
-from joblib import Parallel, delayed, effective_n_jobs
-from scipy.spatial.distance import cdist, pdist
+from scipy.spatial.distance import cdist
 from sklearn.utils import check_random_state
 
-from .._threads import one_blas_thread
+from ._sample_kernels import (
+    RANDOM_FEATURES_GAMMA_CEIL,
+    DistanceKernel,
+    GaussianKernel,
+    centred,
+    gamma_in_scaled_units,
+    kernel_distances,
+    median_gamma,
+    quantile_features,
+    random_feature_distances,
+    scaled_rows,
+    unscale,
+)
 from .base import METRIC, PSEUDOMETRIC, SampleMetric
 
 __all__ = ["EnergyMetric", "MMDMetric", "SlicedWassersteinMetric"]
-
-#: Rows sampled (with a fixed seed) for the median heuristic of the kernel width.
-MEDIAN_HEURISTIC_ROWS = 1000
 
 
 # -- parameter checks ------------------------------------------------------------
@@ -81,234 +92,6 @@ class _AxiomsByParams:
 
     def __get__(self, obj, objtype=None) -> frozenset:
         return self.default if obj is None else self.rule(obj)
-
-
-# -- blocked sums over pairs of tasks ----------------------------------------------
-def _row_blocks(offsets: np.ndarray, block_size: int) -> list[tuple]:
-    """Split rows sorted by task into blocks of at most ``block_size`` rows.
-
-    Returns one ``(start, stop, first_task, stop_task, local_starts)`` per block:
-    the block holds rows ``start:stop``, touches tasks ``first_task:stop_task``,
-    and ``local_starts`` are where those tasks begin inside the block.
-    """
-    n = int(offsets[-1])
-    starts = np.arange(0, n, block_size)
-    stops = np.minimum(starts + block_size, n)
-    first = np.searchsorted(offsets, starts, side="right") - 1
-    last = np.searchsorted(offsets, stops - 1, side="right") - 1
-    return [
-        (a0, a1, t0, t1 + 1, np.maximum(offsets[t0 : t1 + 1], a0) - a0)
-        for a0, a1, t0, t1 in zip(
-            starts.tolist(), stops.tolist(), first.tolist(), last.tolist(), strict=True
-        )
-    ]
-
-
-class _GaussianKernel:
-    """``k(x, y) = exp(-gamma |x - y|^2)`` from one matrix product per block."""
-
-    sign = 1.0
-
-    def __init__(self, gamma: float):
-        self.gamma = gamma
-
-    def left(self, X):
-        sq = np.einsum("ij,ij->i", X, X)[:, None]
-        return np.hstack([2.0 * self.gamma * X, -self.gamma * sq, np.ones_like(sq)])
-
-    def right(self, X):
-        sq = np.einsum("ij,ij->i", X, X)[:, None]
-        return np.hstack([X, np.ones_like(sq), -self.gamma * sq])
-
-    def finish(self, G, L, R, self_block: bool):
-        # G = L @ R.T holds -gamma |x - y|^2.
-        np.exp(G, out=G)
-        if self_block:
-            np.fill_diagonal(G, 1.0)
-
-
-class _DistanceKernel:
-    """``k(x, y) = |x - y|`` (Euclidean) from one matrix product per block."""
-
-    sign = -1.0
-    #: Squared distances below this fraction of the squared norms are recomputed
-    #: from the rows: there the expansion |x|^2 + |y|^2 - 2 x.y is mostly rounding.
-    rtol = 1e-9
-    #: Pairs recomputed at once (bounds the memory of the correction).
-    chunk = 1 << 16
-
-    def left(self, X):
-        sq = np.einsum("ij,ij->i", X, X)[:, None]
-        return np.hstack([-2.0 * X, sq, np.ones_like(sq)])
-
-    def right(self, X):
-        sq = np.einsum("ij,ij->i", X, X)[:, None]
-        return np.hstack([X, np.ones_like(sq), sq])
-
-    def finish(self, G, L, R, self_block: bool):
-        # G = L @ R.T holds |x - y|^2 up to rounding of the order of
-        # eps * (|x|^2 + |y|^2); recompute the small (or negative) entries exactly.
-        d = R.shape[1] - 2
-        threshold = self.rtol * (L[:, d] + R[:, d + 1].max())
-        rows, cols = np.nonzero(G < threshold[:, None])
-        for k in range(0, rows.shape[0], self.chunk):
-            r, c = rows[k : k + self.chunk], cols[k : k + self.chunk]
-            diff = L[r, :d] * -0.5 - R[c, :d]
-            G[r, c] = np.einsum("ij,ij->i", diff, diff)
-        np.sqrt(G, out=G)
-        if self_block:
-            np.fill_diagonal(G, 0.0)
-
-
-def _blas_single_thread(work: float):
-    """Limit BLAS to one thread for large thin matrix products, else do nothing.
-
-    The products here have a few columns only; BLAS threads barely speed them up
-    and, on a loaded machine, spin-wait. Parallelism comes from ``n_jobs``.
-    """
-    if work < 1e6:
-        return contextlib.nullcontext()
-    return one_blas_thread()
-
-
-def _task_pair_sums(
-    kernel,
-    X: np.ndarray,
-    offsets: np.ndarray,
-    Y: np.ndarray | None = None,
-    offsets_y: np.ndarray | None = None,
-    *,
-    block_size: int,
-    within_only: bool = False,
-    n_jobs: int | None = None,
-) -> np.ndarray:
-    r"""Sums of ``kernel`` over all pairs of rows, per pair of tasks.
-
-    Computes :math:`S_{ij} = \sum_{r \in i} \sum_{s \in j} k(x_r, y_s)` for the
-    rows of ``X`` (sorted by task, task ``i`` at ``offsets[i]:offsets[i + 1]``)
-    and of ``Y``. ``Y=None`` compares ``X`` with itself and computes only the
-    blocks on or above the diagonal, mirroring the rest; the result is then
-    exactly symmetric. With ``within_only`` (and ``Y=None``), only the blocks
-    that hold pairs of rows of one task are computed, and only the vector of
-    the :math:`S_{ii}` is returned.
-
-    Block rows are shared among ``n_jobs`` threads (numpy releases the GIL in
-    the matrix products and ufuncs), thread ``w`` taking rows ``w, w + n_jobs,
-    ...`` and summing into its own array; the arrays are added in a fixed order,
-    so a given ``n_jobs`` always gives the same result.
-    """
-    symmetric = Y is None
-    if symmetric:
-        Y, offsets_y = X, offsets
-    L = kernel.left(X)
-    R = kernel.right(Y)
-    blocks_x = _row_blocks(offsets, block_size)
-    blocks_y = blocks_x if symmetric else _row_blocks(offsets_y, block_size)
-    shape = (
-        (offsets.shape[0] - 1,)
-        if within_only
-        else (offsets.shape[0] - 1, offsets_y.shape[0] - 1)
-    )
-
-    def work(first: int, step: int) -> np.ndarray:
-        S = np.zeros(shape)
-        buffer = np.empty(block_size * block_size)
-        for i in range(first, len(blocks_x), step):
-            a0, a1, ta0, ta1, local_a = blocks_x[i]
-            for j in range(i if symmetric else 0, len(blocks_y)):
-                b0, b1, tb0, tb1, local_b = blocks_y[j]
-                if within_only and tb0 >= ta1:
-                    break  # later blocks share no task with block i either
-                G = buffer[: (a1 - a0) * (b1 - b0)].reshape(a1 - a0, b1 - b0)
-                np.matmul(L[a0:a1], R[b0:b1].T, out=G)
-                kernel.finish(G, L[a0:a1], R[b0:b1], self_block=symmetric and i == j)
-                part = np.add.reduceat(
-                    np.add.reduceat(G, local_b, axis=1), local_a, axis=0
-                )
-                mirror = 2.0 if symmetric and j > i else 1.0
-                if within_only:  # tasks in both blocks: tb0 .. ta1 - 1
-                    shared = np.arange(tb0, ta1)
-                    S[shared] += mirror * part[shared - ta0, shared - tb0]
-                    continue
-                S[ta0:ta1, tb0:tb1] += part
-                if mirror == 2.0:
-                    S[tb0:tb1, ta0:ta1] += part.T
-        return S
-
-    n_workers = max(1, min(effective_n_jobs(n_jobs), len(blocks_x)))
-    with _blas_single_thread(float(X.shape[0]) * Y.shape[0]):
-        if n_workers == 1:
-            S = work(0, 1)
-        else:
-            parts = Parallel(n_jobs=n_workers, require="sharedmem")(
-                delayed(work)(w, n_workers) for w in range(n_workers)
-            )
-            S = parts[0]
-            for part in parts[1:]:
-                S += part
-    if symmetric and not within_only:
-        S = 0.5 * (S + S.T)  # diagonal blocks are symmetric only up to rounding
-    return S
-
-
-def _kernel_distances(
-    kernel, X, index, X_other, index_other, *, block_size: int, n_jobs
-) -> np.ndarray:
-    r"""``sqrt(max(sign * (S_ii / n_i^2 + S_jj / m_j^2 - 2 S_ij / (n_i m_j)), 0))``."""
-    same = X_other is X and index_other is index
-    # Both kernels are translation invariant: centre the rows for accuracy.
-    n, m = X.shape[0], X_other.shape[0]
-    center = X.mean(axis=0) if same else (X.sum(0) + X_other.sum(0)) / (n + m)
-    Xs = X[index.order] - center
-    nx = index.counts.astype(float)
-    sums = partial(_task_pair_sums, kernel, block_size=block_size, n_jobs=n_jobs)
-    if same:
-        S = sums(Xs, index.offsets)
-        tx = ty = np.diag(S) / (nx * nx)
-        ny = nx
-    else:
-        Ys = X_other[index_other.order] - center
-        ny = index_other.counts.astype(float)
-        S = sums(Xs, index.offsets, Ys, index_other.offsets)
-        tx = sums(Xs, index.offsets, within_only=True) / (nx * nx)
-        ty = sums(Ys, index_other.offsets, within_only=True) / (ny * ny)
-    squared = tx[:, None] + ty[None, :] - 2.0 * S / np.outer(nx, ny)
-    squared *= kernel.sign
-    D = np.sqrt(np.maximum(squared, 0.0))
-    if same:
-        np.fill_diagonal(D, 0.0)
-    return D
-
-
-def _median_gamma(X: np.ndarray, X_other: np.ndarray | None = None) -> float:
-    """``1 / (2 * median squared distance)`` between distinct rows.
-
-    The distinct rows of ``X`` and ``X_other`` (sorted, so the result depends on
-    the set of rows only, not on their order or repetitions) are subsampled to
-    :data:`MEDIAN_HEURISTIC_ROWS` with a fixed seed when there are more.
-    """
-    rows = X if X_other is None or X_other is X else np.vstack([X, X_other])
-    rows = np.unique(rows, axis=0)
-    if rows.shape[0] > MEDIAN_HEURISTIC_ROWS:
-        keep = np.random.default_rng(0).choice(
-            rows.shape[0], MEDIAN_HEURISTIC_ROWS, replace=False
-        )
-        rows = rows[np.sort(keep)]
-    if rows.shape[0] < 2:  # all rows equal: any width gives the same distances
-        return 1.0
-    sq = pdist(rows, "sqeuclidean")
-    return float(0.5 / np.median(sq[sq > 0]))
-
-
-def _task_block_sums(index, Xs, transform, *, rows_per_block: int) -> np.ndarray:
-    """Per-task sums of ``transform(rows)`` over rows sorted by task, by blocks."""
-    out = None
-    for a0, a1, t0, t1, local in _row_blocks(index.offsets, rows_per_block):
-        Z = transform(Xs[a0:a1])
-        if out is None:
-            out = np.zeros((index.n_tasks, Z.shape[1]))
-        out[t0:t1] += np.add.reduceat(Z, local, axis=0, dtype=float)
-    return out
 
 
 # -- MMD -----------------------------------------------------------------------------
@@ -406,6 +189,18 @@ class MMDMetric(SampleMetric):
     approximation; on 200 tasks of 200 rows in 20 dimensions, 500 features
     give distances within about 1% of the exact ones on average.
 
+    The rows are first divided by a power of two that brings them below 1 (an
+    exact operation), so that no square overflows or underflows: with the median
+    heuristic the distances do not depend on a common scale of the features, at
+    any scale. A fixed ``gamma`` acts on the same rows as ``gamma * 4**e`` on the
+    rescaled ones; where that width is tiny (every kernel value within ``1e-3``
+    of 1) the blocks hold ``expm1`` rather than ``exp``, which keeps the digits
+    of :math:`1 - k`, and below ``2**-100`` the squared MMD, then proportional to
+    the width to double precision, is computed at ``2**-100`` and rescaled;
+    where it is huge (``gamma |x - y|^2`` beyond ``1e6``) the squared distances
+    are recomputed exactly for near-duplicate rows, so shared rows keep a kernel
+    value of 1.
+
     Near zero the square root amplifies
     rounding: a distance computed as the square root of a difference of sums of
     order 1 is accurate to about ``1e-7`` (the square root of the rounding
@@ -495,14 +290,30 @@ class MMDMetric(SampleMetric):
         from .base import _check_features
 
         X = _check_features(X, "X", self.name)
-        if X_other is not None:
+        same = X_other is None
+        if not same:
             X_other = _check_features(X_other, "X_other", self.name)
-        return _median_gamma(X, X_other)
+        Xs, Ys, e = scaled_rows(X, X_other, same)
+        gamma = median_gamma(Xs, None if same else Ys)
+        if gamma is None:
+            return 1.0
+        log2_gamma = math.log2(gamma) - 2 * e
+        if not math.log2(np.finfo(float).tiny) <= log2_gamma < 1024:
+            raise ValueError(
+                f"metric {self.name!r}: the median-heuristic gamma of these rows, "
+                f"about 2**{log2_gamma:.0f}, is outside the float range; scale the "
+                "features first, for example with sklearn.preprocessing."
+                "StandardScaler."
+            )
+        return math.ldexp(gamma, -2 * e)
 
-    def _gamma(self, X, X_other) -> float:
+    def _scaled_gamma(self, X, X_other, same: bool, ceil: float):
+        """Rescaled rows, the width in their units, and the factor of the MMD."""
         gamma = self.gamma
         if isinstance(gamma, str) and gamma == "median":
-            return _median_gamma(X, X_other)
+            Xs, Ys, _ = scaled_rows(X, X_other, same)
+            width = median_gamma(Xs, None if same else Ys)
+            return Xs, Ys, 1.0 if width is None else width, 1.0
         if (
             isinstance(gamma, bool)
             or not isinstance(gamma, numbers.Real)
@@ -513,7 +324,8 @@ class MMDMetric(SampleMetric):
                 f"metric {self.name!r}: gamma must be 'median' or a positive finite "
                 f"float, got {gamma!r}."
             )
-        return float(gamma)
+        Xs, Ys, e = scaled_rows(X, X_other, same)
+        return Xs, Ys, *gamma_in_scaled_units(float(gamma), e, ceil)
 
     def _pairwise(self, X, index, X_other, index_other, y, y_other):
         method = _check_choice(
@@ -522,64 +334,32 @@ class MMDMetric(SampleMetric):
         block_size = _check_int(self.block_size, "block_size", self.name)
         if method == "random_features":
             n_components = _check_int(self.n_components, "n_components", self.name)
-        gamma = self._gamma(X, X_other)
-        if method == "exact":
-            return _kernel_distances(
-                _GaussianKernel(gamma),
-                X,
-                index,
-                X_other,
-                index_other,
-                block_size=block_size,
-                n_jobs=_check_n_jobs(self.n_jobs, self.name),
-            )
-        n_frequencies = -(-n_components // 2)
-        rng = check_random_state(self.random_state)
-        W = _orthogonal_frequencies(rng, X.shape[1], n_frequencies)
-        W *= np.sqrt(2.0 * gamma)
-        # cos(w.x) and sin(w.x) together are exactly shift invariant: centre
-        # the rows so that the phases stay small.
+        n_jobs = _check_n_jobs(self.n_jobs, self.name)
         same = X_other is X and index_other is index
-        n, m = X.shape[0], X_other.shape[0]
-        center = X.mean(axis=0) if same else (X.sum(0) + X_other.sum(0)) / (n + m)
-
-        def features(rows):
-            # Phases in double precision, cosines and sines in single: their
-            # rounding (~1e-7) is far below the Monte Carlo error.
-            Z = ((rows - center) @ W).astype(np.float32)
-            return np.hstack([np.cos(Z), np.sin(Z)])
-
-        rows_per_block = max(1, block_size * block_size // (2 * n_frequencies))
-
-        def mean_features(A, idx):
-            sums = _task_block_sums(
-                idx, A[idx.order], features, rows_per_block=rows_per_block
+        exact = method == "exact"
+        ceil = float(np.finfo(float).max) if exact else RANDOM_FEATURES_GAMMA_CEIL
+        Xs, Ys, gamma, factor = self._scaled_gamma(X, X_other, same, ceil)
+        Xs, Ys = centred(Xs, Ys, same)
+        if exact:
+            largest = float(np.einsum("ij,ij->i", Xs, Xs).max())
+            largest += largest if same else float(np.einsum("ij,ij->i", Ys, Ys).max())
+            kernel = GaussianKernel(gamma, gamma * largest)  # floats: inf, no warning
+            D = kernel_distances(
+                kernel,
+                Xs,
+                index,
+                Ys,
+                index_other,
+                same,
+                block_size=block_size,
+                n_jobs=n_jobs,
             )
-            return sums * (np.sqrt(1.0 / n_frequencies) / idx.counts[:, None])
-
-        with _blas_single_thread(float(n + m) * n_frequencies):
-            E = mean_features(X, index)
-            E_other = E if same else mean_features(X_other, index_other)
-        return cdist(E, E_other, "euclidean")
-
-
-def _orthogonal_frequencies(rng, n_features: int, n_frequencies: int) -> np.ndarray:
-    """Random frequencies, ``(n_features, n_frequencies)``, orthogonal in blocks.
-
-    Each block of ``n_features`` columns is a Haar-random orthogonal matrix with
-    its columns rescaled by chi-distributed norms, so every column is exactly
-    standard normal (the kernel estimate stays unbiased) while the columns of a
-    block are orthogonal, which lowers its variance (orthogonal random
-    features).
-    """
-    n_blocks = -(-n_frequencies // n_features)
-    G = rng.standard_normal((n_blocks, n_features, n_features))
-    Q, R = np.linalg.qr(G)
-    signs = np.where(np.diagonal(R, axis1=1, axis2=2) < 0, -1.0, 1.0)
-    norms = np.sqrt(rng.chisquare(n_features, size=(n_blocks, n_features)))
-    W = Q * (signs * norms)[:, None, :]
-    W = W.transpose(1, 0, 2).reshape(n_features, n_blocks * n_features)
-    return np.ascontiguousarray(W[:, :n_frequencies])
+        else:
+            rng = check_random_state(self.random_state)
+            D = random_feature_distances(
+                rng, gamma, n_components, block_size, Xs, index, Ys, index_other, same
+            )
+        return D * factor
 
 
 # -- energy distance ---------------------------------------------------------------
@@ -625,7 +405,9 @@ class EnergyMetric(SampleMetric):
     final square root still amplifies rounding: tasks with the same rows, in
     another call or another order, may be up to about ``1e-7`` times the
     typical row distance apart; a task is at exactly ``0`` from itself within
-    one call.
+    one call. The rows are divided by a power of two before squaring and the
+    result multiplied back exactly, so the distance is finite and homogeneous,
+    :math:`d(cX) = \sqrt{c}\, d(X)`, at any scale of the features.
 
     References
     ----------
@@ -654,57 +436,25 @@ class EnergyMetric(SampleMetric):
 
     def _pairwise(self, X, index, X_other, index_other, y, y_other):
         block_size = _check_int(self.block_size, "block_size", self.name)
-        return _kernel_distances(
-            _DistanceKernel(),
-            X,
+        n_jobs = _check_n_jobs(self.n_jobs, self.name)
+        same = X_other is X and index_other is index
+        # The energy distance is homogeneous: d(cX) = sqrt(c) d(X).
+        Xs, Ys, e = scaled_rows(X, X_other, same, even=True)
+        Xs, Ys = centred(Xs, Ys, same)
+        D = kernel_distances(
+            DistanceKernel(),
+            Xs,
             index,
-            X_other,
+            Ys,
             index_other,
+            same,
             block_size=block_size,
-            n_jobs=_check_n_jobs(self.n_jobs, self.name),
+            n_jobs=n_jobs,
         )
+        return unscale(D, e // 2, self.name)
 
 
 # -- sliced Wasserstein ---------------------------------------------------------
-def _quantile_positions(index, n_quantiles: int) -> np.ndarray:
-    """Row positions (in task order) of each task's quantiles, ``(n_tasks, Q)``.
-
-    The quantile function of an empirical distribution of ``n`` sorted values is
-    the step function ``q -> v[ceil(q n) - 1]``; it is read at the cell midpoints
-    ``q_k = (2k + 1) / (2 Q)``, in exact integer arithmetic.
-    """
-    n = index.counts[:, None].astype(np.int64)
-    k = np.arange(n_quantiles, dtype=np.int64)[None, :]
-    within = ((2 * k + 1) * n + 2 * n_quantiles - 1) // (2 * n_quantiles) - 1
-    return index.offsets[:-1, None] + within
-
-
-def _quantile_features(
-    X, index, directions: np.ndarray, n_quantiles: int
-) -> np.ndarray:
-    """Every task's quantiles of every projection, ``(n_tasks, n_proj * Q)``."""
-    Xs = X[index.order]
-    n, n_proj = Xs.shape[0], directions.shape[1]
-    codes = np.repeat(np.arange(index.n_tasks), index.counts)
-    if index.n_tasks <= np.iinfo(np.uint16).max:
-        codes = codes.astype(np.uint16)  # stable argsort then uses radix sort
-    positions = _quantile_positions(index, n_quantiles)
-    out = np.empty((index.n_tasks, n_proj, n_quantiles))
-    chunk = max(1, (1 << 22) // max(n, 1))  # projections per chunk, bounded memory
-    for p0 in range(0, n_proj, chunk):
-        p1 = min(p0 + chunk, n_proj)
-        with _blas_single_thread(float(n) * (p1 - p0)):
-            values = np.ascontiguousarray((Xs @ directions[:, p0:p1]).T)
-        # Sort each projection by value, then (stably) by task: each task's
-        # values end up sorted within its own segment.
-        by_value = np.argsort(values, axis=1)
-        values = np.take_along_axis(values, by_value, axis=1)
-        by_task = np.argsort(codes[by_value], axis=1, kind="stable")
-        values = np.take_along_axis(values, by_task, axis=1)
-        out[:, p0:p1, :] = values[:, positions].transpose(1, 0, 2)
-    return out.reshape(index.n_tasks, n_proj * n_quantiles)
-
-
 class SlicedWassersteinMetric(SampleMetric):
     r"""Sliced Wasserstein-2 distance between tasks, on random projections.
 
@@ -750,7 +500,9 @@ class SlicedWassersteinMetric(SampleMetric):
     then, stably, by task (so each task's values are sorted within its
     segment), and all tasks' quantiles are gathered with one index array. The
     cost is :math:`O(n L \log n)` for :math:`n` rows, linear in the number of
-    tasks.
+    tasks. The rows are divided by a power of two first and the distances
+    multiplied back exactly, :math:`d(cX) = c\, d(X)` at any scale; distances
+    beyond the float range raise a ``ValueError``.
 
     References
     ----------
@@ -813,12 +565,11 @@ class SlicedWassersteinMetric(SampleMetric):
         n_quantiles = _check_int(self.n_quantiles, "n_quantiles", self.name)
         directions = self.projection_directions(X.shape[1])
         scale = 1.0 / np.sqrt(directions.shape[1] * n_quantiles)
-        F = _quantile_features(X, index, directions, n_quantiles) * scale
         same = X_other is X and index_other is index
-        F_other = (
-            F
-            if same
-            else _quantile_features(X_other, index_other, directions, n_quantiles)
-            * scale
-        )
-        return cdist(F, F_other, "euclidean")
+        # The distance is homogeneous: d(cX) = c d(X).
+        Xs, Ys, e = scaled_rows(X, X_other, same)
+        F = quantile_features(Xs, index, directions, n_quantiles) * scale
+        if not same:
+            F_other = quantile_features(Ys, index_other, directions, n_quantiles)
+        D = cdist(F, F if same else F_other * scale, "euclidean")
+        return unscale(D, e, self.name)

@@ -9,21 +9,19 @@ import numpy as np
 from scipy.spatial.distance import pdist
 from sklearn.utils import check_random_state
 
+from .._scale import exponent
+from .._task_blocks import BLOCK_FLOATS
 from .._threads import one_blas_thread
-from ._segments import (
-    BLOCK_FLOATS,
-    check_nonempty,
-    check_numeric_y,
-    chunked_segment_sum,
-)
+from ._checks import check_nonempty, check_numeric_y
 from .base import BaseTaskFeatures
 
 __all__ = ["KernelMeanFeatures"]
 
 #: Rows the median heuristic looks at (all pairs among them).
 _MEDIAN_ROWS = 1000
-#: Largest gamma the median heuristic gives.
+#: Largest gamma the median heuristic gives, and the range ``gamma_`` is shown in.
 _MAX_GAMMA = np.finfo(float).max / 4
+_MIN_GAMMA = np.finfo(float).tiny
 
 
 class KernelMeanFeatures(BaseTaskFeatures):
@@ -64,7 +62,9 @@ class KernelMeanFeatures(BaseTaskFeatures):
     n_features_in_ : int
         Number of columns of ``X`` seen during fit.
     gamma_ : float
-        The kernel parameter used.
+        The kernel parameter used (with ``"median"``, clipped to the range of
+        positive floats when the scale of the rows puts it outside;
+        ``random_weights_`` holds the frequencies actually used).
     random_weights_ : ndarray of shape (n_features_in_ + use_y, n_components)
         The random frequencies ``W``.
     random_offset_ : ndarray of shape (n_components,)
@@ -84,6 +84,10 @@ class KernelMeanFeatures(BaseTaskFeatures):
     in chunks of rows of bounded memory. The median heuristic looks at the rows
     in an order that does not depend on how they were given, so, for a given
     ``random_state``, the features are invariant to the order of rows and tasks.
+    With ``gamma="median"`` they are also invariant to a common scale of all
+    columns, at any scale: the heuristic is computed on the rows divided by a
+    power of two that brings them below 1. Phases that overflow (rows far larger
+    than the scale the extractor was fitted on) raise a ``ValueError``.
 
     References
     ----------
@@ -160,23 +164,48 @@ class KernelMeanFeatures(BaseTaskFeatures):
         rng = check_random_state(self.random_state)
         weights = rng.standard_normal((Z.shape[1], n_components))
         self.random_offset_ = rng.uniform(0.0, 2.0 * np.pi, n_components)
-        self.gamma_ = self._median_gamma(Z, rng) if gamma == "median" else float(gamma)
-        self.random_weights_ = weights * (np.sqrt(2.0) * np.sqrt(self.gamma_))
+        # The median heuristic is scale invariant: find it on the rows divided
+        # by a power of two 2**e that brings them below 1 (exact, and no square
+        # overflows), then frequencies sqrt(2 gamma) = sqrt(2 gamma_e) / 2**e.
+        e = exponent(np.abs(Z).max())
+        gamma_e = self._median_gamma(Z, rng, e) if gamma == "median" else None
+        if gamma_e is None:  # a given gamma, or all rows equal: gamma 1
+            self.gamma_ = 1.0 if gamma == "median" else float(gamma)
+            self.random_weights_ = weights * (np.sqrt(2.0) * np.sqrt(self.gamma_))
+            return
+        with np.errstate(over="ignore", under="ignore"):
+            self.random_weights_ = np.ldexp(
+                weights * (np.sqrt(2.0) * np.sqrt(gamma_e)), -e
+            )
+            self.gamma_ = float(
+                np.clip(np.ldexp(gamma_e, -2 * e), _MIN_GAMMA, _MAX_GAMMA)
+            )
+        if not np.isfinite(self.random_weights_).all():
+            raise ValueError(
+                f"task features {self.name!r}: the median distance between rows is "
+                f"too small for the median-heuristic gamma to be represented (the "
+                f"rows reach about 2**{e}); scale the features first, for example "
+                "with sklearn.preprocessing.StandardScaler."
+            )
 
     @staticmethod
-    def _median_gamma(Z, rng):
-        """``1 / (2 sigma^2)``, ``sigma`` the median positive pairwise distance."""
+    def _median_gamma(Z, rng, e):
+        """``1 / (2 sigma^2)``, ``sigma`` the median positive pairwise distance.
+
+        Of the rows ``Z / 2**e`` (exact); None when all rows are equal.
+        """
         if Z.shape[0] > _MEDIAN_ROWS:
             # Rows ordered by a random projection first, so that the draw does
             # not depend on the order in which they were given (equal keys come
-            # from equal rows).
-            key = Z @ rng.standard_normal(Z.shape[1])
+            # from equal rows); Z @ (d / 2**e) is (Z / 2**e) @ d, exactly.
+            key = Z @ np.ldexp(rng.standard_normal(Z.shape[1]), -e)
             Z = Z[np.argsort(key, kind="stable")]
             Z = Z[np.sort(rng.choice(Z.shape[0], _MEDIAN_ROWS, replace=False))]
+        Z = np.ldexp(Z, -e) if e else Z
         dist = pdist(Z) if Z.shape[0] > 1 else np.empty(0)
         dist = dist[dist > 0]
         if dist.size == 0:
-            return 1.0
+            return None
         # rows a tiny distance apart: a huge gamma, capped to stay finite
         with np.errstate(over="ignore", divide="ignore"):
             gamma = 0.5 / np.median(dist) ** 2
@@ -189,15 +218,21 @@ class KernelMeanFeatures(BaseTaskFeatures):
         scale = np.sqrt(2.0 / W.shape[1])
 
         def features(rows):
-            out = Z[rows] @ W
+            out = rows @ W
             out += b
             np.cos(out, out=out)
             return out
 
         # chunks of rows small enough for the cache: many small products
         chunk = max(1, BLOCK_FLOATS // (16 * W.shape[1]))
-        with one_blas_thread():
-            total = chunked_segment_sum(features, index, W.shape[1], chunk)
+        with one_blas_thread(), np.errstate(over="ignore", invalid="ignore"):
+            total = index.sum_map(features, Z, chunk_rows=chunk)
+        if not np.isfinite(total).all():
+            raise ValueError(
+                f"task features {self.name!r}: the phases of the random features "
+                "(the rows times the frequencies) overflow; scale the features "
+                "first, for example with sklearn.preprocessing.StandardScaler."
+            )
         return total * (scale / index.counts[:, None])
 
     def _feature_names(self, input_features):

@@ -7,18 +7,11 @@ from typing import ClassVar
 import numpy as np
 from sklearn.utils.multiclass import type_of_target
 
+from .._scale import unsafe
+from .._task_blocks import BLOCK_FLOATS
 from .._threads import one_blas_thread
-from ._coef import check_alpha
-from ._segments import (
-    BLOCK_FLOATS,
-    centre,
-    check_nonempty,
-    check_numeric_y,
-    expand,
-    pad_block,
-    segment_sum,
-    task_blocks,
-)
+from ._checks import check_nonempty, check_numeric_y
+from ._coef import check_alpha, scaled_alpha, task_exponents
 from .base import BaseTaskFeatures
 
 __all__ = ["LandmarkFeatures"]
@@ -152,6 +145,9 @@ class LandmarkFeatures(BaseTaskFeatures):
     learners depend on the scale of the columns of ``X``: standardise first when
     columns are in different units. ``"1nn"`` costs ``O(n_t^2)`` per task of
     ``n_t`` rows (in blocks of bounded memory); the others are linear in rows.
+    As for :class:`CoefFeatures`, each task's ``X`` and continuous ``y`` are
+    divided by powers of two first (with ``alpha`` scaled to match), so the
+    errors are finite and exact at any scale.
 
     References
     ----------
@@ -238,8 +234,21 @@ class LandmarkFeatures(BaseTaskFeatures):
             )
         classification = self.target_type_ == "classification"
         Y = self._target_matrix(y, classification)
-        Xc, *_ = centre(X, index)
-        Yc, _, _, y_constant = centre(Y, index)
+        with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+            Xc, x_mean, x_var, _ = index.centre(X)
+            Yc, y_mean, y_var, y_constant = index.centre(Y)
+        a = np.zeros(index.n_tasks, dtype=np.int64)
+        b = np.zeros(index.n_tasks, dtype=np.int64)
+        risky = unsafe(x_mean, x_var).any(axis=1)
+        if risky.any():  # such a task on its X / 2**a (exact) with alpha / 4**a
+            a = np.where(risky, task_exponents(X, index), 0)
+            Xc, *_ = index.centre(np.ldexp(X, -a[index.codes, None]))
+        risky = unsafe(y_mean, y_var).any(axis=1) & (not classification)
+        if risky.any():  # and on its y / 2**b: its errors are 2**b times those
+            b = np.where(risky, task_exponents(Y, index), 0)
+            Y = np.ldexp(Y, -b[index.codes, None])
+            Yc, _, _, y_constant = index.centre(Y)
+        alpha = np.maximum(scaled_alpha(alpha, a)[0], np.finfo(float).tiny)
         counts = index.counts.astype(float)
 
         # Sums over each task's rows of the squared leave-one-out residuals
@@ -247,12 +256,12 @@ class LandmarkFeatures(BaseTaskFeatures):
         totals = {learner: np.zeros(index.n_tasks) for learner in learners}
         if "mean" in learners:
             if classification:
-                others = expand(segment_sum(Y, index), index) - Y
+                others = index.broadcast(index.sum(Y)) - Y
                 errors = _expected_error(others, Y)
             else:
-                factor = expand(counts / (counts - 1.0), index)
+                factor = index.broadcast(counts / (counts - 1.0))
                 errors = (Yc[:, 0] * factor) ** 2
-            totals["mean"] = segment_sum(errors, index)
+            totals["mean"] = index.sum(errors)
         if set(learners) - {"mean"}:
             with one_blas_thread():
                 self._block_errors(Xc, Yc, Y, index, learners, alpha, totals)
@@ -261,10 +270,20 @@ class LandmarkFeatures(BaseTaskFeatures):
         if not classification:
             out = np.sqrt(out)
             out[y_constant[:, 0]] = 0.0
+        absolute = slice(None)
         if self.relative and learners[0] == "mean" and len(learners) > 1:
             base = out[:, :1]
             ratio = out[:, 1:] / np.where(base > 0, base, 1.0)
             out[:, 1:] = np.where(base > 0, ratio, 1.0)
+            absolute = slice(0, 1)
+        with np.errstate(over="ignore"):
+            out[:, absolute] = np.ldexp(out[:, absolute], b[:, None])
+        if not np.isfinite(out).all():
+            raise ValueError(
+                f"task features {self.name!r}: the leave-one-out errors are not "
+                "finite: alpha is too small for the scale of X (or y overflows); "
+                "scale the features and the target first, or raise alpha."
+            )
         return out
 
     def _feature_names(self, input_features):
@@ -309,19 +328,21 @@ class LandmarkFeatures(BaseTaskFeatures):
         def floats_per_task(m):
             return m * (4 * p * q + 2 * p + 3 * q + np.minimum(m, 64)) + p * (p + q)
 
-        for tasks, size in task_blocks(index.counts, floats_per_task):
-            (P, Q, Yb), mask = pad_block([Xc, Yc, Y], index, tasks, size)
+        for tasks, (P, Q, Yb), mask in index.padded_blocks(
+            [Xc, Yc, Y], floats_per_task
+        ):
+            a = alpha[tasks]  # one strength per task
             n = index.counts[tasks].astype(float)
             Pt = P.transpose(0, 2, 1)
             cross = Pt @ Q
             if "univariate" in learners:
-                denom = np.einsum("kmp,kmp->kp", P, P) + alpha
+                denom = np.einsum("kmp,kmp->kp", P, P) + a[:, None]
                 coef = cross / denom[:, :, None]
                 hat = 1.0 / n[:, None, None] + P * P / denom[:, None, :]
                 resid = Q[:, :, None, :] - P[..., None] * coef[:, None, :, :]
                 resid /= (1.0 - hat)[..., None]
                 if classification:
-                    cond = denom / alpha
+                    cond = denom / a[:, None]
                     rtol = _linear_tie_rtol(cond[:, None, :], hat)[..., None]
                     truth = Yb[:, :, None, :]
                     err = _expected_error(truth - resid, truth, rtol)
@@ -331,11 +352,11 @@ class LandmarkFeatures(BaseTaskFeatures):
                 totals["univariate"][tasks] = per_column.min(axis=1)
             if "ridge" in learners:
                 gram = Pt @ P
-                inverse = np.linalg.inv(gram + alpha * np.eye(p))
+                inverse = np.linalg.inv(gram + a[:, None, None] * np.eye(p))
                 hat = 1.0 / n[:, None] + np.einsum("kmp,kmp->km", P @ inverse, P)
                 resid = (Q - P @ (inverse @ cross)) / (1.0 - hat)[..., None]
                 if classification:
-                    cond = 1.0 + np.einsum("kpp->k", gram) / alpha
+                    cond = 1.0 + np.einsum("kpp->k", gram) / a
                     rtol = _linear_tie_rtol(cond[:, None], hat)[..., None]
                     err = _expected_error(Yb - resid, Yb, rtol)
                 else:

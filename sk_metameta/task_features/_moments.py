@@ -7,14 +7,9 @@ from typing import ClassVar
 
 import numpy as np
 
+from .._scale import unsafe
 from .._tasks import TaskIndex
-from ._segments import (
-    centre,
-    check_nonempty,
-    check_numeric_y,
-    expand,
-    segment_mean,
-)
+from ._checks import check_nonempty, check_numeric_y
 from .base import BaseTaskFeatures
 
 __all__ = ["MomentFeatures", "MomentXYFeatures"]
@@ -56,25 +51,49 @@ def _moments(
     mask of (task, column) pairs that are constant. Higher moments are computed
     from the standardised rows, which neither overflow nor underflow.
     """
-    centred, mean, var, constant = centre(A, index)
+    centred, mean, var, constant, e = _centre_at_any_scale(A, index)
     std = np.sqrt(var)
     z = None
     if standardize or max(orders) > 2:
-        z = centred / expand(np.where(constant, 1.0, std), index)
+        z = centred / index.broadcast(np.where(constant, 1.0, std))
         z2 = z * z
     out = []
     for order in orders:
         if order == 1:
-            out.append(mean)
+            out.append(np.ldexp(mean, e))
         elif order == 2:
-            out.append(std)
+            out.append(np.ldexp(std, e))
         elif order == 3:
-            skew = segment_mean(z2 * z, index)
+            skew = index.mean(z2 * z)
             out.append(np.where(constant, 0.0, skew))
         else:
-            kurtosis = segment_mean(z2 * z2, index) - 3.0
+            kurtosis = index.mean(z2 * z2) - 3.0
             out.append(np.where(constant, 0.0, kurtosis))
     return out, z, constant
+
+
+def _centre_at_any_scale(A: np.ndarray, index: TaskIndex):
+    """``index.centre(A)``, each (task, column) in units of ``2 ** e``, at any scale.
+
+    A task's column whose squares may have overflowed or underflowed (see
+    :func:`~sk_metameta._scale.unsafe`) is redone divided by the power of two
+    ``2 ** e`` that brings it below 1 (exact). Returns the centred rows, means,
+    variances (in those units), the constant mask and ``e`` of shape
+    ``(n_tasks, n_columns)`` (0 where nothing was redone); each task's values
+    depend on its rows only.
+    """
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        centred, mean, var, constant = index.centre(A)
+    risky = unsafe(mean, var)
+    e = np.zeros(mean.shape, dtype=np.int64)
+    cols = np.flatnonzero(risky.any(axis=0))
+    if cols.size:
+        largest = np.nan_to_num(index.max(np.abs(A[:, cols])))
+        e[:, cols] = np.where(risky[:, cols], np.frexp(largest)[1], 0)  # any size
+        parts = index.centre(np.ldexp(A[:, cols], -e[index.codes][:, cols]))
+        for whole, part in zip((centred, mean, var, constant), parts, strict=True):
+            whole[:, cols] = part
+    return centred, mean, var, constant, e
 
 
 class MomentFeatures(BaseTaskFeatures):
@@ -111,7 +130,9 @@ class MomentFeatures(BaseTaskFeatures):
     excess kurtosis ``m4 / m2 ** 2 - 3`` are set to 0 for a column that is constant
     within a task (where they are undefined), so the output is always finite; a
     column counts as constant when its variance is below the rounding error of its
-    mean, as in scipy. Every statistic is invariant to the order of the rows within
+    mean, as in scipy. A column whose squares could overflow or underflow is
+    computed divided by a power of two (exact), so the moments are exact at any
+    scale. Every statistic is invariant to the order of the rows within
     a task, and tasks come out in the order of their sorted labels.
 
     Examples
@@ -215,7 +236,7 @@ class MomentXYFeatures(MomentFeatures):
         y = check_numeric_y(y, self.name)
         A = np.column_stack([X, y])
         stats, z, constant = _moments(A, index, orders, standardize=True)
-        corr = segment_mean(z[:, :-1] * z[:, -1:], index)
+        corr = index.mean(z[:, :-1] * z[:, -1:])
         corr[constant[:, :-1] | constant[:, -1:]] = 0.0
         return self._stack([*stats, np.clip(corr, -1.0, 1.0)], index)
 
