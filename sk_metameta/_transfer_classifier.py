@@ -250,6 +250,7 @@ own_weights_, bandwidth_, transfer_rule_, metric_, task_feature_extractor_
         )
         q = Z.shape[1]
         if learn:
+            rule._check_params(q)
             covariance = "full" if rule.covariance == "auto" else rule.covariance
             theta, mean, prior = fit_logistic_tasks(
                 rows,
