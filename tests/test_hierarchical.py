@@ -184,3 +184,18 @@ def test_locality_auto_chooses_among_powers_and_predicts():
     rule = HierarchicalTransfer(locality="auto")
     model = TransferRegressor(transfer=rule).fit(X, y, tasks=tasks)
     assert np.isfinite(model.predict(X, tasks=tasks)).all()
+
+
+def test_many_tasks_learn_the_prior_on_a_subsample():
+    from sk_metameta.transfer._empirical_bayes import MAX_TASKS
+
+    n_tasks = MAX_TASKS + 200
+    X, y, tasks, theta = simulate(n_tasks=n_tasks, n_rows=8, seed=7)
+    model = TransferRegressor(n_neighbors=10).fit(X, y, tasks=tasks)
+    assert model._learned_prior.scale.shape == (n_tasks,)
+    assert model.noise_variance_ == pytest.approx(0.25, rel=0.15)
+    assert_allclose(np.diag(model.prior_covariance_), [1.0, 0.5, 0.1], rtol=0.5)
+    # every task's model is its posterior: better than its own fit on 8 rows
+    alone = TransferRegressor(transfer="none", alpha=0.0).fit(X, y, tasks=tasks)
+    error = np.abs(model.coef_ - theta[:, 1:]).mean()
+    assert error < 0.9 * np.abs(alone.coef_ - theta[:, 1:]).mean()

@@ -59,6 +59,9 @@ MIN_DOF = 0.5
 #: Wishart prior of vanishing inverse scale): it keeps the estimate off the
 #: boundary, where the likelihood is flat and EM crawls (Chung et al., 2013).
 _PRIOR_POWER = 1.0
+#: Most tasks the EM algorithm runs on; beyond, on a subsample (its few
+#: parameters are about as well determined by 300 tasks as by a million).
+MAX_TASKS = 300
 #: Powers of the similarities tried with ``locality="auto"`` (for the Gaussian
 #: kernel, bandwidths 2, 1 and 1/2 times the estimator's).
 LOCALITIES = (0.25, 1.0, 4.0)
@@ -225,8 +228,12 @@ def _update_dof(a, b, tau, dof):
 class _Model:
     """The EM map and the likelihood of one covariance structure."""
 
-    def __init__(self, stats, weights, structure, dof, fixed_covariance, fixed_noise):
-        self.stats, self.weights, self.structure = stats, weights, structure
+    def __init__(
+        self, stats, weights, structure, dof, fixed_covariance, fixed_noise, power=1.0
+    ):
+        self.power = power
+        self.stats, self.structure = stats, structure
+        self.weights = self.weights_of(weights)
         self.dof_mode = dof
         self.fixed_covariance, self.fixed_noise = fixed_covariance, fixed_noise
         self.T, self.q = stats.g.shape
@@ -239,6 +246,12 @@ class _Model:
         scale = y_var / x_var if x_var > 0 and y_var > 0 else 1.0
         self.floor = 1e-10 * scale
         self.noise_floor = 1e-12 * (y_var if y_var > 0 else 1.0)
+
+    def weights_of(self, weights):
+        """The similarities raised to this model's locality power."""
+        V = sparse.csr_array(weights, dtype=float, copy=True)
+        V.data = np.power(np.maximum(V.data, 0.0), self.power)
+        return V
 
     def e_step(self, state):
         Psi, noise, _, tau = state
@@ -428,6 +441,7 @@ def fit_learned_prior(
     fixed_covariance=None,
     fixed_noise=None,
     locality=1.0,
+    max_tasks=MAX_TASKS,
 ):
     """Learn the prior of every task from all tasks (see the module docstring).
 
@@ -453,6 +467,10 @@ def fit_learned_prior(
     locality : float > 0 or "auto", default=1.0
         Power of the similarities in the prior means (larger: more local); with
         ``"auto"``, the one of :data:`LOCALITIES` of largest likelihood.
+    max_tasks : int, default=MAX_TASKS
+        With more tasks, the prior's parameters are learned on this many tasks
+        drawn at random (seed 0), with their neighbours among them; every task's
+        scale and model then follow in two passes.
 
     Returns
     -------
@@ -469,14 +487,42 @@ def fit_learned_prior(
         structures = ["full", "diag"] if q > 1 else ["diag"]
     localities = list(LOCALITIES) if locality == "auto" else [float(locality)]
     candidates = [(st, loc) for st in structures for loc in localities]
-    # each candidate gets a few cycles; the one of smallest AIC goes on
+    W = sparse.csr_array(weights, dtype=float)
+    T = stats.g.shape[0]
+    fixed = (dof, fixed_covariance, fixed_noise)
+    if T <= max_tasks:
+        model, state, ll, n_steps, structure = _fit_candidates(
+            stats, W, candidates, fixed, max_iter, tol
+        )
+    else:
+        # the prior's few parameters from a subsample of tasks (and their
+        # neighbours among it); then every task's scale and model, in two passes
+        tasks = np.sort(np.random.default_rng(0).choice(T, max_tasks, replace=False))
+        sub = sparse.csr_array(W[tasks][:, tasks])
+        sub_model, sub_state, ll, n_steps, structure = _fit_candidates(
+            stats.take(tasks), sub, candidates, fixed, max_iter, tol
+        )
+        Psi, noise, nu, _ = sub_state
+        model = _Model(stats, W, structure, nu, Psi, noise, sub_model.power)
+        state = model.step((Psi, noise, nu, np.ones(T)))
+        n_steps += 1
+    m, theta, _ = model.e_step(state)
+    Psi, noise, nu, tau = state
+    prior = LearnedPrior(Psi, noise, nu, tau, structure, ll, n_steps)
+    return prior, m, theta
+
+
+def _fit_candidates(stats, W, candidates, fixed, max_iter, tol):
+    """EM of each candidate (structure, locality); the one of smallest AIC goes on.
+
+    Each candidate gets a few SQUAREM cycles; the best then runs to the end.
+    """
+    dof, fixed_covariance, fixed_noise = fixed
+    q = stats.g.shape[1]
     trial = max_iter if len(candidates) == 1 else min(max_iter, _TRIAL_CYCLES)
     best = None
-    W = sparse.csr_array(weights, dtype=float)
     for structure, power in candidates:
-        V = W.copy()
-        V.data = np.power(np.maximum(V.data, 0.0), power)
-        model = _Model(stats, V, structure, dof, fixed_covariance, fixed_noise)
+        model = _Model(stats, W, structure, dof, fixed_covariance, fixed_noise, power)
         state = _initial_state(stats, dof, fixed_covariance, fixed_noise)
         state, ll, n_steps = _squarem(model, state, trial, tol)
         aic = ll - _N_PARAMS[structure](q)
@@ -486,7 +532,4 @@ def fit_learned_prior(
     if trial < max_iter:
         state, ll, more = _squarem(model, state, max_iter - trial, tol)
         n_steps += more
-    m, theta, _ = model.e_step(state)
-    Psi, noise, nu, tau = state
-    prior = LearnedPrior(Psi, noise, nu, tau, structure, ll, n_steps)
-    return prior, m, theta
+    return model, state, ll, n_steps, structure
