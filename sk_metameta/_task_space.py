@@ -323,6 +323,33 @@ class TaskDistances(NamedTuple):
     labels: np.ndarray
     task_features: np.ndarray | None = None
 
+    def to_frame(self):
+        """The distances as a :class:`pandas.DataFrame` labelled by task.
+
+        Returns
+        -------
+        frame : pandas.DataFrame of shape (n_tasks, n_tasks)
+            Rows and columns are the task labels (``frame.loc[a, b]`` is the
+            distance from task ``a`` to task ``b``).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sk_metameta import task_distances
+        >>> X = np.array([[0.0], [2.0], [10.0], [12.0]])
+        >>> task_distances(X, tasks=["a", "a", "b", "b"]).to_frame()
+        source     a     b
+        task
+        a        0.0  10.0
+        b       10.0   0.0
+        """
+        import pandas as pd
+
+        labels = pd.Index([_plain(v) for v in self.labels], name="task")
+        return pd.DataFrame(
+            self.distances, index=labels, columns=labels.rename("source")
+        )
+
 
 def task_distances(
     X,

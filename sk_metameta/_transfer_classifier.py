@@ -6,6 +6,7 @@ All tasks are fitted at once by batched Newton steps (see
 
 from __future__ import annotations
 
+import logging
 from numbers import Integral, Real
 from typing import ClassVar
 
@@ -26,6 +27,8 @@ from .transfer._hierarchical import HierarchicalTransfer, _effective_weights
 from .transfer._linear import Frame, RowData
 
 __all__ = ["TransferClassifier"]
+
+logger = logging.getLogger(__name__)
 
 #: Prior variance of an intercept "left free" (logit units): so weak a penalty
 #: that it does not matter, and the Newton systems stay well conditioned.
@@ -272,6 +275,12 @@ own_weights_, bandwidth_, transfer_rule_, metric_, task_feature_extractor_
                 fixed_covariance=self._fixed_prior(q),
             )
         self._set_models(theta, mean, prior, learn, q)
+        logger.info(
+            "fitted %d logistic task models (%d classes) in %d Newton steps",
+            index.n_tasks,
+            classes.shape[0],
+            prior.n_iter,
+        )
         return self
 
     def _check_two_classes(self, index, codes):

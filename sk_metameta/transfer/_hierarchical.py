@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import numbers
 from typing import ClassVar
 
@@ -17,6 +18,8 @@ from ._linear import LinearTransferProblem, LinearTransferResult
 from .base import BaseTransferRule, normalize_rows
 
 __all__ = ["HierarchicalTransfer"]
+
+logger = logging.getLogger(__name__)
 
 _COVARIANCES = ("auto", "full", "diag", "spherical")
 
@@ -207,6 +210,15 @@ class HierarchicalTransfer(BaseTransferRule):
             fixed_covariance=fixed_covariance,
             fixed_noise=fixed_noise,
             locality=self.locality,
+        )
+        logger.info(
+            "learned prior of %d tasks: %s covariance, tail dof %.3g, noise variance "
+            "%.4g, %d EM steps",
+            problem.n_targets,
+            prior.structure,
+            prior.dof,
+            prior.noise_variance,
+            prior.n_iter,
         )
         Psi_t = prior.task_covariance()
         P, _, Minv = source_summaries(problem.stats, Psi_t, prior.noise_variance)
