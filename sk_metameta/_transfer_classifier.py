@@ -337,8 +337,12 @@ own_weights_, bandwidth_, transfer_rule_, metric_, task_feature_extractor_
             )
         return local_prior_mean(S, P, u).reshape(-1, Kp, q)
 
-    def _models(self, X, tasks):
-        """Each row's model in the shared frame, shape ``(n_samples, K', q)``."""
+    def _models(self, X, tasks, *, covariance=False):
+        """Each row's model in the shared frame, shape ``(n_samples, K', q)``.
+
+        With ``covariance=True`` also the variance of each row's logits under
+        its task's posterior (the prior's for a new task), ``(n_samples, K')``.
+        """
         X = validate_data(self, X, reset=False)
         index, codes = self._predict_index(
             X,
@@ -355,7 +359,27 @@ own_weights_, bandwidth_, transfer_rule_, metric_, task_feature_extractor_
         theta[seen] = self._theta[codes[seen]]
         if not seen.all():
             theta[~seen] = self._zero_shot(X, index, np.flatnonzero(~seen))
-        return self._frame.design(X), theta[index.codes]
+        Z = self._frame.design(X)
+        if not covariance:
+            return Z, theta[index.codes]
+        C = self._posterior_covariance(codes)  # (n_tasks, K', q, q)
+        variance = np.einsum("iq,ikqr,ir->ik", Z, C[index.codes], Z)
+        return Z, theta[index.codes], np.maximum(variance, 0.0)
+
+    def _posterior_covariance(self, codes):
+        """Covariance of each class's model of each task (prior for new tasks)."""
+        prior = self._prior
+        Kp, q = self._theta.shape[1:]
+        out = np.empty((codes.shape[0], Kp, q, q))
+        out[codes < 0] = prior.covariance
+        seen = np.flatnonzero(codes >= 0)
+        if seen.size:
+            stats = prior.stats.take(codes[seen])
+            Psi_t = prior.task_covariance(Kp, prior.scale[codes[seen]])
+            M = stats.G @ Psi_t + np.eye(Kp * q)
+            C = (Psi_t @ np.linalg.inv(M)).reshape(seen.size, Kp, q, Kp, q)
+            out[seen] = np.einsum("tkakb->tkab", C)
+        return out
 
     @with_one_blas_thread
     def decision_function(self, X, tasks=None):
@@ -379,6 +403,7 @@ own_weights_, bandwidth_, transfer_rule_, metric_, task_feature_extractor_
         eta = np.einsum("iq,ikq->ik", Z, theta)
         return eta[:, 0] if eta.shape[1] == 1 else eta
 
+    @with_one_blas_thread
     def predict_proba(self, X, tasks=None):
         """Probability of each class of ``classes_`` under each row's task model.
 
@@ -392,10 +417,28 @@ own_weights_, bandwidth_, transfer_rule_, metric_, task_feature_extractor_
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes)
+
+        Notes
+        -----
+        With a learned prior the probabilities are the posterior predictive:
+        each logit is moderated by its variance ``s^2`` under the task's
+        posterior, ``eta / sqrt(1 + pi s^2 / 8)`` (MacKay's approximation), so
+        a task with few rows predicts less confidently than its posterior mode
+        (:meth:`decision_function`) would. Without transfer they are those of
+        the fitted models.
         """
-        eta = self.decision_function(X, tasks=tasks)
-        if eta.ndim == 1:
-            p = _probabilities(eta[:, None], True)
+        check_is_fitted(self)
+        if self.prior_covariance_ is None:
+            Z, theta = self._models(X, tasks)
+            eta = np.einsum("iq,ikq->ik", Z, theta)
+        else:
+            # the posterior predictive: each logit moderated by its uncertainty
+            # (MacKay's approximation of the logistic-normal integral)
+            Z, theta, variance = self._models(X, tasks, covariance=True)
+            eta = np.einsum("iq,ikq->ik", Z, theta)
+            eta = eta / np.sqrt(1.0 + np.pi * variance / 8.0)
+        if eta.shape[1] == 1:
+            p = _probabilities(eta, True)
             return np.column_stack([1.0 - p, p])
         return _probabilities(eta, False)
 
