@@ -421,7 +421,8 @@ def find_task_neighbors(
     F_sources : array-like of shape (n_sources, n_task_features), default=None
         Task features of the source tasks; ``None`` means ``F_targets``.
     metric : str, FeatureMetric or callable, default="euclidean"
-        Task metric on task features.
+        Task metric on task features. An instance is used as it is, not
+        cloned, so a fitted metric keeps what it learned.
     n_neighbors : int, default=None
         Number of nearest sources per target; ``None`` keeps all of them.
     exclude_self : bool, default=None
@@ -446,8 +447,10 @@ def find_task_neighbors(
     [[2, 3]]
     """
     from ._components import resolve_metric
+    from .metrics.base import BaseTaskMetric
 
-    metric_ = resolve_metric(metric)
+    # an instance is used as it is: it may be fitted (a FittedFeatureMetric)
+    metric_ = metric if isinstance(metric, BaseTaskMetric) else resolve_metric(metric)
     if metric_.space != "features":
         raise ValueError(
             f"metric {metric_.name!r} compares samples, not task features; compute "

@@ -9,6 +9,7 @@ from ._feature_metrics import (
     MinkowskiMetric,
     StandardizedEuclideanMetric,
 )
+from ._learned import LearnedMetric
 from ._sample_metrics import EnergyMetric, MMDMetric, SlicedWassersteinMetric
 from .base import (
     AXIOMS,
@@ -19,6 +20,7 @@ from .base import (
     BaseTaskMetric,
     CallableMetric,
     FeatureMetric,
+    FittedFeatureMetric,
     SampleMetric,
     axiom_class,
 )
@@ -35,6 +37,7 @@ BUILTIN_METRICS = [
     MMDMetric,
     EnergyMetric,
     SlicedWassersteinMetric,
+    LearnedMetric,
 ]
 
 __all__ = [
@@ -52,6 +55,8 @@ __all__ = [
     "EnergyMetric",
     "EuclideanMetric",
     "FeatureMetric",
+    "FittedFeatureMetric",
+    "LearnedMetric",
     "MMDMetric",
     "ManhattanMetric",
     "MinkowskiMetric",

@@ -20,6 +20,7 @@ __all__ = [
     "BaseTaskMetric",
     "CallableMetric",
     "FeatureMetric",
+    "FittedFeatureMetric",
     "SampleMetric",
     "axiom_class",
 ]
@@ -145,6 +146,12 @@ class FeatureMetric(BaseTaskMetric):
                 f"metric {self.name!r}: A has {A.shape[1]} task features but B has "
                 f"{B.shape[1]}."
             )
+        fitted = getattr(self, "n_features_in_", None)
+        if fitted is not None and A.shape[1] != fitted:
+            raise ValueError(
+                f"metric {self.name!r} was fitted on {fitted} task features; A and "
+                f"B have {A.shape[1]}."
+            )
         with component_errors(self):
             D = self._pairwise(A, B)
         return _checked_distances(
@@ -157,6 +164,75 @@ class FeatureMetric(BaseTaskMetric):
         )
 
     def _pairwise(self, A: np.ndarray, B: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+
+class FittedFeatureMetric(FeatureMetric):
+    """A metric between task-feature vectors that is fitted on the fitted tasks.
+
+    Every task estimator fits such a metric before it searches each task's
+    nearest sources: :meth:`fit` gets the task features of the fitted tasks and
+    one vector per task, its *task model*, such that the Euclidean distance
+    between two tasks' model vectors says how differently their fitted models
+    predict (for a linear model: the root mean squared difference of the two
+    models' predictions over the training rows; see :ref:`learned-metric`). A
+    fitted metric learns from them which task features tell tasks with similar
+    models apart, so that tasks close in it are tasks whose models transfer.
+    The supervision comes from the rows the estimator is fitted on only,
+    never from rows held out for evaluation.
+
+    Subclasses implement ``_fit(F, Y)`` (``F`` the task features, ``Y`` the task
+    models, both validated 2-D finite arrays with one row per task) and
+    ``_pairwise(A, B)``, which must also work before ``fit`` (a documented
+    default, for example every task feature weighted alike). :meth:`fit` sets
+    ``n_features_in_`` (and :meth:`pairwise` then refuses another number of
+    task features) and ``feature_names_in_``. A fitted metric is registered like
+    any other (:class:`~sk_metameta.hookspecs.MetricRecord`); the conformance kit
+    checks its axioms both before and after a fit.
+    """
+
+    def fit(self, task_features, task_models, *, feature_names=None):
+        """Learn the metric from the tasks' features and their models.
+
+        Parameters
+        ----------
+        task_features : array-like of shape (n_tasks, n_task_features)
+            Task features of the fitted tasks.
+        task_models : array-like of shape (n_tasks, n_model_dims)
+            Each task's fitted model as a vector: the Euclidean distance between
+            two rows says how far apart the two tasks' models are.
+        feature_names : array-like of str of shape (n_task_features,), \
+                default=None
+            Names of the task features (default ``f0, f1, ...``).
+
+        Returns
+        -------
+        self : object
+            The fitted metric.
+        """
+        F = _check_features(task_features, "task_features", self.name)
+        Y = _check_features(task_models, "task_models", self.name)
+        if Y.shape[0] != F.shape[0]:
+            raise ValueError(
+                f"metric {self.name!r}: task_models has {Y.shape[0]} rows but "
+                f"task_features has {F.shape[0]} (one row per task in both)."
+            )
+        if feature_names is None:
+            feature_names = [f"f{i}" for i in range(F.shape[1])]
+        names = np.asarray(feature_names, dtype=object)
+        if names.shape != (F.shape[1],):
+            raise ValueError(
+                f"metric {self.name!r}: {names.size} feature names for "
+                f"{F.shape[1]} task features."
+            )
+        self.__dict__.pop("n_features_in_", None)
+        with component_errors(self):
+            self._fit(F, Y)
+        self.n_features_in_ = F.shape[1]
+        self.feature_names_in_ = names
+        return self
+
+    def _fit(self, F: np.ndarray, Y: np.ndarray) -> None:
         raise NotImplementedError
 
 
