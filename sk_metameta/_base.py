@@ -121,15 +121,29 @@ class BaseTaskEstimator(BaseEstimator):
             return single_task_index(n_samples)
         return check_tasks(tasks, n_samples)
 
-    def _fit_task_space(self, X, y, index: TaskIndex, *, search=True) -> TaskSpace:
-        """Describe the tasks, find their sources, set the task-graph attributes."""
+    def _fit_task_space(
+        self, X, y, index: TaskIndex, *, search=True, task_models=None
+    ) -> TaskSpace:
+        """Describe the tasks, find their sources, set the task-graph attributes.
+
+        ``task_models`` (a function of no argument, called only for a fitted
+        metric such as ``"learned"``) gives each task's model as a vector, the
+        supervision of the metric; see :meth:`TaskSpace.fit`.
+        """
         space = TaskSpace(
             self.task_features,
             self.metric,
             n_neighbors=self.n_neighbors,
             kernel=self.kernel,
             bandwidth=self.bandwidth,
-        ).fit(X, y, index, search=search)
+        ).fit(
+            X,
+            y,
+            index,
+            search=search,
+            task_models=task_models,
+            input_features=getattr(self, "feature_names_in_", None),
+        )
         self._index, self._space = index, space
         self.tasks_ = index.labels
         self.metric_ = space.metric_

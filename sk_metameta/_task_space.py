@@ -7,6 +7,13 @@ apart two tasks are. :class:`TaskSpace` resolves the two components, describes t
 fitted tasks once, finds each one's nearest source tasks (a task is never its own
 source), turns their distances into similarities with a kernel, and locates tasks
 first seen at predict time among the fitted ones (zero-shot).
+
+A metric that is fitted (:class:`~sk_metameta.metrics.FittedFeatureMetric`, such as
+``metric="learned"``) is fitted on the task features before the neighbour search,
+supervised by each fitted task's model as a vector (*task models*): the estimator
+provides them (:class:`~sk_metameta.TransferRegressor`: its own ridge models,
+:func:`linear_task_models`), or the task space fits a ridge model per task
+(:func:`ridge_task_models`). Both come from the rows of the fit only.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from scipy import sparse
 
 from ._components import resolve_metric, resolve_task_features
 from ._tasks import TaskIndex, _plain, check_tasks
+from .metrics.base import FittedFeatureMetric
 from .neighbors import (
     TaskNeighbors,
     _check_n_neighbors,
@@ -28,7 +36,13 @@ from .neighbors import (
     resolve_bandwidth,
 )
 
-__all__ = ["TaskDistances", "TaskSpace", "task_distances"]
+__all__ = [
+    "TaskDistances",
+    "TaskSpace",
+    "linear_task_models",
+    "ridge_task_models",
+    "task_distances",
+]
 
 #: With ``n_neighbors="auto"``, every other task is a source up to this many tasks.
 AUTO_NEIGHBORS = 50
@@ -70,6 +84,83 @@ def _labels_of(index: TaskIndex, tasks) -> list:
     return [_plain(v) for v in index.labels[np.asarray(tasks)][:5]]
 
 
+def linear_task_models(stats, penalty, scale) -> np.ndarray:
+    """Each task's own ridge model, as a vector for a fitted metric to learn from.
+
+    The vectors are the models' parameters ``theta`` (intercept first, in the
+    shared frame of :mod:`sk_metameta.transfer._linear`) times a square root of
+    ``scale``, the second moments of the design rows: the Euclidean distance
+    between two tasks' vectors is the root mean squared difference of their
+    models' predictions over the training rows, whatever the units of ``X``.
+
+    Parameters
+    ----------
+    stats : TaskStats
+        Per-task sufficient statistics.
+    penalty : ndarray of shape (q,)
+        Diagonal ridge penalty.
+    scale : ndarray of shape (q, q)
+        Second moments of the design rows per training row.
+
+    Returns
+    -------
+    task_models : ndarray of shape (n_tasks, q)
+    """
+    from .transfer._linear import solve_psd
+
+    coef = solve_psd(stats.G + np.diag(penalty), stats.g)
+    values, vectors = np.linalg.eigh(scale)
+    return coef @ (vectors * np.sqrt(np.clip(values, 0.0, None)))
+
+
+def ridge_task_models(X, y, index: TaskIndex, *, alpha: float = 1.0) -> np.ndarray:
+    """A ridge model of ``y`` on ``X`` per task, as vectors (:func:`linear_task_models`).
+
+    The supervision of a fitted metric when the estimator gives none: the
+    columns of ``X`` are standardised over all rows, every task gets a ridge fit
+    with an intercept (``alpha`` on the coefficients), one per column of ``y``,
+    and the models of a task are put side by side.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Rows of all tasks.
+    y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        Numeric targets.
+    index : TaskIndex
+        The tasks.
+    alpha : float, default=1.0
+        Ridge penalty.
+
+    Returns
+    -------
+    task_models : ndarray of shape (n_tasks, n_outputs * (n_features + 1))
+    """
+    from .transfer._linear import RowData, TaskStats
+
+    X = np.asarray(X, dtype=float)
+    Y = np.asarray(y, dtype=float).reshape(X.shape[0], -1)
+    std = X.std(axis=0)
+    Z = np.hstack(
+        [np.ones((X.shape[0], 1)), (X - X.mean(axis=0)) / np.where(std > 0, std, 1.0)]
+    )
+    penalty = np.r_[0.0, np.full(X.shape[1], float(alpha))]
+    scale = Z.T @ Z / Z.shape[0]
+    ones = np.ones(X.shape[0])
+    models = [
+        linear_task_models(
+            TaskStats.from_rows(
+                RowData(Z, r - r.mean(), ones, index.codes, index.n_tasks),
+                index.n_tasks,
+            ),
+            penalty,
+            scale,
+        )
+        for r in Y.T  # one fit per output (a few), batched over tasks
+    ]
+    return np.hstack(models)
+
+
 class TaskSpace:
     """Task features and a task metric, fitted on tasks, with their neighbour graph.
 
@@ -89,7 +180,8 @@ class TaskSpace:
     Attributes
     ----------
     metric_ : BaseTaskMetric
-        The resolved metric.
+        The resolved metric (fitted, for a
+        :class:`~sk_metameta.metrics.FittedFeatureMetric`).
     extractor_ : BaseTaskFeatures or None
         The fitted extractor (``None`` with a metric on samples).
     features_ : ndarray of shape (n_tasks, n_task_features) or None
@@ -116,7 +208,16 @@ class TaskSpace:
         self.bandwidth = bandwidth
 
     # -- fit ---------------------------------------------------------------------------
-    def fit(self, X, y, index: TaskIndex, *, search: bool = True) -> TaskSpace:
+    def fit(
+        self,
+        X,
+        y,
+        index: TaskIndex,
+        *,
+        search: bool = True,
+        task_models=None,
+        input_features=None,
+    ) -> TaskSpace:
         """Describe the tasks of ``index`` and find each one's nearest sources.
 
         Parameters
@@ -130,6 +231,15 @@ class TaskSpace:
         search : bool, default=True
             Find the neighbours now; ``False`` defers the search (for a rule that
             transfers nothing) until a task not seen in fit is located.
+        task_models : callable, ndarray of shape (n_tasks, n_model_dims) or None, \
+                default=None
+            Supervision of a fitted metric (unused by any other): each task's
+            model as a vector (see
+            :class:`~sk_metameta.metrics.FittedFeatureMetric`), or a function of
+            no argument returning them (called only when the metric is fitted);
+            ``None``: :func:`ridge_task_models` of ``X`` and ``y``.
+        input_features : array-like of str, default=None
+            Names of the columns of ``X``, for the names of the task features.
 
         Returns
         -------
@@ -167,10 +277,10 @@ class TaskSpace:
                     f"{F.shape} with non-finite values or not one row per task ({T})."
                 )
             self.extractor_, self.features_ = extractor, F
+            if isinstance(self.metric_, FittedFeatureMetric):
+                self._fit_metric(X, y, index, task_models, input_features)
             self.neighbors_ = (
-                find_task_neighbors(
-                    F, metric=self.metric_, n_neighbors=self.n_neighbors_
-                )
+                self._search(F, None, self.n_neighbors_)
                 if search
                 else _empty_neighbors(T, T)
             )
@@ -179,6 +289,44 @@ class TaskSpace:
                 self.bandwidth, self.neighbors_.distances
             )
         return self
+
+    def _fit_metric(self, X, y, index, task_models, input_features) -> None:
+        """Fit the metric on the task features, supervised by the task models."""
+        metric = self.metric_
+        if task_models is None:
+            if y is None:
+                raise ValueError(
+                    f"metric {metric.name!r} is learned from the tasks' models, "
+                    "which need y; pass y, or choose a fixed metric."
+                )
+            task_models = ridge_task_models(X, y, index)
+        elif callable(task_models):
+            task_models = task_models()
+        if input_features is not None:
+            input_features = [str(name) for name in input_features]
+        names = self.extractor_.get_feature_names_out(input_features)
+        metric.fit(self.features_, task_models, feature_names=names)
+
+    def _search(self, F_targets, F_sources, k, *, exclude_self=None) -> TaskNeighbors:
+        """Nearest sources by the metric; in its embedding when it has one.
+
+        A fitted metric with ``transform`` (such as ``"learned"``) is the
+        Euclidean distance between transformed task features: the search runs
+        there, with every search Euclidean distances have (tree index,
+        approximate search for many tasks).
+        """
+        metric = self.metric_
+        if isinstance(metric, FittedFeatureMetric) and hasattr(metric, "transform"):
+            F_targets = metric.transform(F_targets)
+            F_sources = None if F_sources is None else metric.transform(F_sources)
+            metric = "euclidean"
+        return find_task_neighbors(
+            F_targets,
+            F_sources,
+            metric=metric,
+            n_neighbors=k,
+            exclude_self=exclude_self,
+        )
 
     @property
     def n_tasks(self) -> int:
@@ -196,9 +344,7 @@ class TaskSpace:
     def bandwidth_(self) -> float:
         """Kernel bandwidth of fit (searched now if fit deferred the search)."""
         if self._bandwidth is None:
-            found = find_task_neighbors(
-                self.features_, metric=self.metric_, n_neighbors=self.n_neighbors_
-            )
+            found = self._search(self.features_, None, self.n_neighbors_)
             self._bandwidth = resolve_bandwidth(self.bandwidth, found.distances)
         return self._bandwidth
 
@@ -266,13 +412,7 @@ class TaskSpace:
                     "zero-shot."
                 )
             F_new = self.extractor_.transform(X, tasks=index)
-            return find_task_neighbors(
-                F_new,
-                self.features_,
-                metric=self.metric_,
-                n_neighbors=k,
-                exclude_self=False,
-            )
+            return self._search(F_new, self.features_, k, exclude_self=False)
         if self._X is None:
             raise ValueError(
                 f"task(s) {names} were not seen in fit, and the metric "
@@ -377,7 +517,9 @@ def task_distances(
         Extractor for feature metrics; ``None`` means ``"moments"``. Must be
         ``None`` with a sample metric.
     metric : str, BaseTaskMetric or callable, default="euclidean"
-        Registered name, metric instance or ``func(u, v) -> float``.
+        Registered name, metric instance or ``func(u, v) -> float``. A fitted
+        metric (``"learned"``) is fitted first on the tasks' ridge models of
+        ``y`` on ``X`` (:func:`ridge_task_models`), so it needs ``y``.
 
     Returns
     -------
@@ -410,4 +552,15 @@ def task_distances(
         "moments" if task_features is None else task_features
     )
     F = extractor.fit_transform(X, y, tasks=index)
+    if isinstance(metric_, FittedFeatureMetric) and index.n_tasks > 1:
+        if y is None:
+            raise ValueError(
+                f"metric {metric_.name!r} is learned from the tasks' models, which "
+                "need y; pass y, or choose a fixed metric."
+            )
+        metric_.fit(
+            F,
+            ridge_task_models(X, y, index),
+            feature_names=extractor.get_feature_names_out(),
+        )
     return TaskDistances(metric_.pairwise(F), index.labels, F)

@@ -24,6 +24,7 @@ from ._base import (
 )
 from ._compat import Interval, _check_sample_weight, _fit_context
 from ._components import component_errors, resolve_transfer_rule
+from ._task_space import linear_task_models
 from ._threads import with_one_blas_thread
 from .transfer._linear import Frame, LinearTransferProblem, RowData, TaskStats
 from .transfer.base import check_linear_result
@@ -275,7 +276,14 @@ class TransferRegressor(RegressorMixin, BaseTaskEstimator):
         stats, rows = self._sufficient_statistics(X, y, sample_weight, index)
         # a rule that transfers nothing needs no sources: the search is deferred
         # until a task not seen in fit is predicted
-        self._fit_task_space(X, y, index, search=rule.transfers != "nothing")
+        self._fit_task_space(
+            X,
+            y,
+            index,
+            search=rule.transfers != "nothing",
+            # a fitted metric learns from each task's own ridge model
+            task_models=lambda: linear_task_models(stats, self._penalty, self._scale),
+        )
         problem = LinearTransferProblem(
             stats=stats,
             source_stats=stats,
