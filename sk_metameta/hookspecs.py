@@ -286,7 +286,12 @@ def sk_metameta_register_metrics() -> Iterable[MetricRecord]:
         task-feature vectors) or :class:`~sk_metameta.metrics.SampleMetric`
         (distances between the tasks' samples) that declares its axioms.
         The record's name is how users select the metric
-        (``TransferRegressor(metric="name")``).
+        (``TransferRegressor(metric="name")``). A metric that learns from the
+        fitted tasks derives from
+        :class:`~sk_metameta.metrics.FittedFeatureMetric`: every estimator calls
+        its ``fit(task_features, task_models)`` before the neighbour search
+        (``task_models``: each fitted task's model as a vector, whose Euclidean
+        distances say how differently the tasks' models predict).
     """
 
 

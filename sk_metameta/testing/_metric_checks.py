@@ -12,7 +12,13 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from .._components import resolve_metric
-from ..metrics.base import AXIOMS, BaseTaskMetric, FeatureMetric, SampleMetric
+from ..metrics.base import (
+    AXIOMS,
+    BaseTaskMetric,
+    FeatureMetric,
+    FittedFeatureMetric,
+    SampleMetric,
+)
 from ._axioms import Points, Tolerance, check_axioms, check_output
 from ._common import (
     assert_close,
@@ -64,6 +70,11 @@ def check_metric(
       copies shifted by a margin or contracted toward their mean);
     - ``symmetry``: ``d(a, b) = d(b, a)``, in square and rectangular calls;
     - ``triangle_inequality``: ``d(a, c) <= d(a, b) + d(b, c)`` for every triple.
+
+    A fitted metric (:class:`~sk_metameta.metrics.FittedFeatureMetric`) is
+    checked twice on every example: unfitted, then fitted on the example's
+    vectors and random task models (``fit`` must return the metric and set
+    ``n_features_in_``).
 
     A feature metric (:class:`~sk_metameta.metrics.FeatureMetric`) gets random
     task-feature vectors, among them copies, midpoints, multiples and collinear
@@ -142,11 +153,19 @@ def check_metric(
         raise ValueError(f"bounds must be (low, high) with low < high; got {bounds}.")
     tol = Tolerance(float(atol), float(rtol))
 
-    if isinstance(metric, FeatureMetric):
+    if isinstance(metric, FittedFeatureMetric):
+
+        @given(_feature_points(bounds), st.data())
+        def conforms(points, data):
+            _check_feature_example(fresh(metric), points, declared, tol, who)
+            fitted = _fitted(metric, points[0], data, who)
+            _check_feature_example(fitted, points, declared, tol, f"{who}, fitted,")
+
+    elif isinstance(metric, FeatureMetric):
 
         @given(_feature_points(bounds))
         def conforms(points):
-            _check_feature_example(metric, points, declared, tol, who)
+            _check_feature_example(fresh(metric), points, declared, tol, who)
 
     else:
         rows = metric.min_rows if min_rows is None else int(min_rows)
@@ -288,9 +307,27 @@ def _feature_pairs(P: np.ndarray) -> Points:
     return points
 
 
-def _check_feature_example(metric, example, declared, tol, who) -> None:
-    P, split = example
+def _fitted(metric, P: np.ndarray, data, who: str):
+    """A fresh clone of a fitted metric, fitted on ``P`` and drawn task models."""
+    models = data.draw(
+        hnp.arrays(
+            np.float64,
+            (P.shape[0], data.draw(st.integers(1, 3))),
+            elements=finite_floats(-10.0, 10.0),
+        ),
+        label="task_models",
+    )
     m = fresh(metric)
+    result = call(who, "fit(A, task_models)", m.fit, P, models)
+    if result is not m:
+        fail(who, "fit", f"fit must return self, got {result!r}")
+    if getattr(m, "n_features_in_", None) != P.shape[1]:
+        fail(who, "fit", f"n_features_in_ is not {P.shape[1]} after fit")
+    return m
+
+
+def _check_feature_example(m, example, declared, tol, who) -> None:
+    P, split = example
     n = P.shape[0]
     D = call(who, "pairwise(A)", m.pairwise, P)
     check_output(D, (n, n), who, f"pairwise(A) with A = {fmt(P)}")
