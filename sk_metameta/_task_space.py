@@ -114,7 +114,7 @@ def linear_task_models(stats, penalty, scale) -> np.ndarray:
 
 
 def ridge_task_models(X, y, index: TaskIndex, *, alpha: float = 1.0) -> np.ndarray:
-    """A ridge model of ``y`` on ``X`` per task, as vectors (:func:`linear_task_models`).
+    """A ridge model of ``y`` on ``X`` per task, as vectors for a fitted metric.
 
     The supervision of a fitted metric when the estimator gives none: the
     columns of ``X`` are standardised over all rows, every task gets a ridge fit

@@ -126,6 +126,7 @@ def test_every_builtin_metric_is_registered_and_resolvable():
             "cosine",
             "angular",
             "standardized_euclidean",
+            "learned",
             "mmd",
             "energy",
             "sliced_wasserstein",

@@ -254,7 +254,11 @@ class LearnedMetric(FittedFeatureMetric):
             )
         for param, low in (("max_iter", 1), ("max_tasks", 3)):
             value = getattr(self, param)
-            if isinstance(value, bool) or not isinstance(value, Integral) or value < low:
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, Integral)
+                or value < low
+            ):
                 raise ValueError(
                     f"metric {self.name!r}: {param} must be an int >= {low}, got "
                     f"{value!r}."
