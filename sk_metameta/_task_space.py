@@ -316,7 +316,10 @@ class TaskSpace:
         approximate search for many tasks).
         """
         metric = self.metric_
-        if isinstance(metric, FittedFeatureMetric) and hasattr(metric, "transform"):
+        fitted = isinstance(metric, FittedFeatureMetric) and hasattr(
+            metric, "n_features_in_"
+        )
+        if fitted and hasattr(metric, "transform"):
             F_targets = metric.transform(F_targets)
             F_sources = None if F_sources is None else metric.transform(F_sources)
             metric = "euclidean"
