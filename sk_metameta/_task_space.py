@@ -39,6 +39,7 @@ from .neighbors import (
 __all__ = [
     "TaskDistances",
     "TaskSpace",
+    "fit_task_metric",
     "linear_task_models",
     "ridge_task_models",
     "task_distances",
@@ -161,6 +162,57 @@ def ridge_task_models(X, y, index: TaskIndex, *, alpha: float = 1.0) -> np.ndarr
     return np.hstack(models)
 
 
+def fit_task_metric(
+    metric,
+    F,
+    extractor,
+    X,
+    y,
+    index: TaskIndex,
+    *,
+    task_models=None,
+    input_features=None,
+) -> None:
+    """Fit a fitted metric on task features, supervised by the tasks' models.
+
+    Does nothing for a metric that is not fitted, or for a single task.
+
+    Parameters
+    ----------
+    metric : FeatureMetric
+        The resolved metric, fitted in place if it is a
+        :class:`~sk_metameta.metrics.FittedFeatureMetric`.
+    F : ndarray of shape (n_tasks, n_task_features)
+        Task features of the tasks of ``index``.
+    extractor : BaseTaskFeatures
+        The fitted extractor of ``F`` (for the names of the task features).
+    X, y : ndarray
+        The rows and targets of the tasks.
+    index : TaskIndex
+        The tasks.
+    task_models : callable, ndarray or None, default=None
+        The tasks' models as vectors, or a function of no argument returning
+        them; ``None``: :func:`ridge_task_models` of ``X`` and ``y``.
+    input_features : array-like of str, default=None
+        Names of the columns of ``X``.
+    """
+    if not isinstance(metric, FittedFeatureMetric) or index.n_tasks < 2:
+        return
+    if task_models is None:
+        if y is None:
+            raise ValueError(
+                f"metric {metric.name!r} is learned from the tasks' models, which "
+                "need y; pass y, or choose a fixed metric."
+            )
+        task_models = ridge_task_models(X, y, index)
+    elif callable(task_models):
+        task_models = task_models()
+    if input_features is not None:
+        input_features = [str(name) for name in input_features]
+    names = extractor.get_feature_names_out(input_features)
+    metric.fit(F, task_models, feature_names=names)
+
+
 class TaskSpace:
     """Task features and a task metric, fitted on tasks, with their neighbour graph.
 
@@ -277,8 +329,16 @@ class TaskSpace:
                     f"{F.shape} with non-finite values or not one row per task ({T})."
                 )
             self.extractor_, self.features_ = extractor, F
-            if isinstance(self.metric_, FittedFeatureMetric):
-                self._fit_metric(X, y, index, task_models, input_features)
+            fit_task_metric(
+                self.metric_,
+                F,
+                extractor,
+                X,
+                y,
+                index,
+                task_models=task_models,
+                input_features=input_features,
+            )
             self.neighbors_ = (
                 self._search(F, None, self.n_neighbors_)
                 if search
@@ -289,23 +349,6 @@ class TaskSpace:
                 self.bandwidth, self.neighbors_.distances
             )
         return self
-
-    def _fit_metric(self, X, y, index, task_models, input_features) -> None:
-        """Fit the metric on the task features, supervised by the task models."""
-        metric = self.metric_
-        if task_models is None:
-            if y is None:
-                raise ValueError(
-                    f"metric {metric.name!r} is learned from the tasks' models, "
-                    "which need y; pass y, or choose a fixed metric."
-                )
-            task_models = ridge_task_models(X, y, index)
-        elif callable(task_models):
-            task_models = task_models()
-        if input_features is not None:
-            input_features = [str(name) for name in input_features]
-        names = self.extractor_.get_feature_names_out(input_features)
-        metric.fit(self.features_, task_models, feature_names=names)
 
     def _search(self, F_targets, F_sources, k, *, exclude_self=None) -> TaskNeighbors:
         """Nearest sources by the metric; in its embedding when it has one.
@@ -555,15 +598,5 @@ def task_distances(
         "moments" if task_features is None else task_features
     )
     F = extractor.fit_transform(X, y, tasks=index)
-    if isinstance(metric_, FittedFeatureMetric) and index.n_tasks > 1:
-        if y is None:
-            raise ValueError(
-                f"metric {metric_.name!r} is learned from the tasks' models, which "
-                "need y; pass y, or choose a fixed metric."
-            )
-        metric_.fit(
-            F,
-            ridge_task_models(X, y, index),
-            feature_names=extractor.get_feature_names_out(),
-        )
+    fit_task_metric(metric_, F, extractor, X, y, index)
     return TaskDistances(metric_.pairwise(F), index.labels, F)

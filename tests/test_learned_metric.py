@@ -370,3 +370,21 @@ def test_few_shot_evaluation_with_the_learned_metric():
     assert np.isfinite(result.scores).all()
     mean = result.mean_scores()
     assert mean[1, 0] > mean[0, 0]  # the slope depends on mean_x0 only
+
+
+def test_similarity_command_learns_the_metric(tmp_path, capsys):
+    from sk_metameta.cli import main
+
+    X, y, tasks = tasks_with_relevant_means(n_tasks=12, n_rows=15)
+    path = tmp_path / "tasks.csv"
+    rows = np.column_stack([tasks, X, y])
+    np.savetxt(path, rows, delimiter=",", header="t,a,b,y", comments="", fmt="%.10g")
+    argv = ["similarity", str(path), "--tasks", "t", "--metric", "learned"]
+    assert main([*argv, "--target", "y", "--n-neighbors", "2", "--digits", "10"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()[1:]
+    got = np.array([float(line.split(",")[2]) for line in lines]).reshape(12, 2)
+    D = compute_task_distances(X, y, tasks=tasks, metric="learned").distances
+    np.fill_diagonal(D, np.inf)
+    np.testing.assert_allclose(got, np.sort(D, axis=1)[:, :2], rtol=1e-8)
+    assert main([*argv, "--no-target"]) != 0
+    assert "learned from the tasks' models, which need y" in capsys.readouterr().err

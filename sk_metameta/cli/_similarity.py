@@ -167,6 +167,8 @@ def _distances(X, y, labels, metric, extractor):
 
 def _neighbours(X, y, labels, metric, extractor, k, progress):
     """The ``k`` nearest neighbours of every task, without a dense matrix if can be."""
+    from .._task_space import fit_task_metric
+    from .._tasks import check_tasks
     from ..neighbors import nearest_sources
 
     if extractor is None:  # a metric on samples compares every pair of tasks
@@ -175,6 +177,8 @@ def _neighbours(X, y, labels, metric, extractor, k, progress):
     try:  # blocks of small products: BLAS threads would only wait for each other
         with one_blas_thread():
             F = extractor.fit_transform(X, y, tasks=labels)
+            # a fitted metric ("learned") learns from the tasks' ridge models
+            fit_task_metric(metric, F, extractor, X, y, check_tasks(labels, len(X)))
             return _neighbours_of_features(F, metric, k, progress)
     except ValueError as exc:
         raise CommandError(str(exc)) from None
