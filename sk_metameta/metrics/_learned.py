@@ -46,6 +46,7 @@ from scipy.optimize import minimize
 from scipy.spatial.distance import cdist
 from sklearn.utils import check_random_state
 
+from .._threads import one_blas_thread
 from ._feature_metrics import StandardizedEuclideanMetric
 from .base import PSEUDOMETRIC, FittedFeatureMetric
 
@@ -88,7 +89,7 @@ def _loss_and_gradient(U: np.ndarray, Z: np.ndarray, Y: np.ndarray, work=None):
     T = U.shape[0]
     P, G = (np.empty((T, T)), np.empty((T, T))) if work is None else work
     Y_hat, E = _kernel_regression(U, Y, P)
-    loss = float(np.einsum("ij,ij->", E, E))
+    loss = float(np.einsum("ij,ij->", E, E, dtype=np.float64))
     # G = -2 P * (E Y^T - rowdot(E, Y_hat)); the factor -2 is applied to S
     np.matmul(E, Y.T, out=G)
     G -= np.einsum("ij,ij->i", E, Y_hat)[:, None]
@@ -96,7 +97,7 @@ def _loss_and_gradient(U: np.ndarray, Z: np.ndarray, Y: np.ndarray, work=None):
     degree = G.sum(axis=1) + G.sum(axis=0)
     GZ = G @ Z + G.T @ Z
     S = -2.0 * ((Z * degree[:, None]).T @ Z - Z.T @ GZ)
-    return loss, S
+    return loss, S.astype(np.float64)
 
 
 def _standardized(F: np.ndarray):
@@ -296,7 +297,10 @@ class LearnedMetric(FittedFeatureMetric):
         self.n_iter_ = 0
         if total > 0 and Z.shape[0] >= 3:
             Y = Y / np.sqrt(total)
-            L, self.initial_loss_, self.loss_ = self._minimise(Z, Y, L0)
+            # products of (n_tasks, n_tasks) matrices with thin ones: BLAS
+            # threads only wait for each other (4 times slower on a busy machine)
+            with one_blas_thread():
+                L, self.initial_loss_, self.loss_ = self._minimise(Z, Y, L0)
         else:  # nothing to learn from: every task model alike, or two tasks
             L, self.initial_loss_, self.loss_ = L0, 1.0, 1.0
         if self.structure == "diagonal":
@@ -329,15 +333,21 @@ class LearnedMetric(FittedFeatureMetric):
         """``L`` minimising the leave-one-out error; the error before and after."""
         shape = L0.shape
         diagonal = self.structure == "diagonal"
-        work = np.empty((Z.shape[0], Z.shape[0])), np.empty((Z.shape[0], Z.shape[0]))
+        # the (n_tasks, n_tasks) work in single precision: 3 to 4 times faster,
+        # and the loss and gradient keep about 6 significant digits, more than
+        # the optimiser's tolerance needs
+        T, Z32, Y32 = Z.shape[0], Z.astype(np.float32), Y.astype(np.float32)
+        work = np.empty((T, T), np.float32), np.empty((T, T), np.float32)
 
         def objective(theta):
+            theta32 = theta.astype(np.float32)
             if diagonal:
-                loss, S = _loss_and_gradient(Z * np.sqrt(theta), Z, Y, work)
+                U = Z32 * np.sqrt(theta32)
+                loss, S = _loss_and_gradient(U, Z32, Y32, work)
                 return loss, np.diag(S).copy()
-            L = theta.reshape(shape)
-            loss, S = _loss_and_gradient(Z @ L.T, Z, Y, work)
-            return loss, (2.0 * L @ S).ravel()
+            L = theta32.reshape(shape)
+            loss, S = _loss_and_gradient(Z32 @ L.T, Z32, Y32, work)
+            return loss, (2.0 * L.astype(np.float64) @ S).ravel()
 
         start = np.diag(L0) ** 2 if diagonal else L0.ravel()
         initial = objective(start)[0]
