@@ -69,10 +69,11 @@ fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4), constrained_layout=True
 colors = np.where(relevant, "tab:green", "tab:gray")
 left.bar(metric.feature_names_in_, metric.feature_weights_, color=colors)
 left.set_title("synthetic tasks (green: the relevant features)")
-left.set_ylabel("learned weight (sums to 1)")
 right.bar(hsb_names, hsb.metric_.feature_weights_, color="tab:blue")
 right.set_title("High School and Beyond schools")
 for ax in (left, right):
+    ax.set_xlabel("task feature")
+    ax.set_ylabel("learned weight (sums to 1)")
     ax.tick_params(axis="x", labelrotation=60)
     ax.set_ylim(0, 1)
 plt.show()
