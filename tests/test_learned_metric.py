@@ -328,6 +328,18 @@ def test_metric_meta_estimator_with_the_learned_metric():
     assert clf.metric_.feature_weights_.sum() == pytest.approx(1.0)
 
 
+def test_transfer_classifier_with_the_learned_metric():
+    from sk_metameta import TransferClassifier
+
+    X, y, tasks = tasks_with_relevant_means(n_tasks=15)
+    noise = np.random.default_rng(0).normal(scale=1.5, size=y.size)
+    labels = (y + noise > 0).astype(int)  # not separable within a task
+    model = TransferClassifier(metric="learned").fit(X, labels, tasks=tasks)
+    assert model.metric_.n_features_in_ == 4
+    assert model.metric_.feature_weights_.sum() == pytest.approx(1.0)
+    assert np.argmax(model.metric_.feature_weights_) == 0
+
+
 def test_task_distances_fits_the_metric_and_needs_y():
     X, y, tasks = tasks_with_relevant_means(n_tasks=12)
     D, labels, F = compute_task_distances(X, y, tasks=tasks, metric="learned")
