@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import expit, softmax
+from scipy.special import expit, logsumexp, softmax
 
 from .transfer._empirical_bayes import (
     _PRIOR_POWER,
@@ -114,8 +114,8 @@ def working_statistics(rows: RowData, theta, n_classes) -> TaskStats:
             grad[tasks, 0] = np.einsum("bm,bmq->bq", w * (y - p), Z)
             wt = w * p * (1.0 - p)
             G[tasks] = np.einsum("bm,bmq,bmr->bqr", wt, Z, Z)
-            with np.errstate(divide="ignore"):
-                nll = -(y * np.log(p) + (1.0 - y) * np.log1p(-p))
+            # -log p(y) from the logit itself: finite however sure the model is
+            nll = np.logaddexp(0.0, eta[..., 0]) - y * eta[..., 0]
         else:
             P = _probabilities(eta, False)
             Y = np.eye(n_classes)[codes]
@@ -123,8 +123,8 @@ def working_statistics(rows: RowData, theta, n_classes) -> TaskStats:
             W = P[..., :, None] * (np.eye(n_classes) - P[..., None, :])  # (b,m,k,l)
             H = np.einsum("bm,bmkl,bmq,bmr->bkqlr", w, W, Z, Z)
             G[tasks] = H.reshape(len(tasks), Kp * q, Kp * q)
-            with np.errstate(divide="ignore"):
-                nll = -np.log(np.take_along_axis(P, codes[..., None], -1)[..., 0])
+            chosen = np.take_along_axis(eta, codes[..., None], -1)[..., 0]
+            nll = logsumexp(eta, axis=-1) - chosen
         loss[tasks] = np.einsum("bm,bm->b", w, np.where(w > 0, nll, 0.0))
         n[tasks] = w.sum(axis=1)
     flat = theta.reshape(T, Kp * q)

@@ -314,7 +314,8 @@ own_weights_, bandwidth_, transfer_rule_, metric_, task_feature_extractor_
             self.strength_ = np.clip(
                 np.trace(Minv, axis1=1, axis2=2) / (Kp * q), 0.0, 1.0
             )
-            self.source_weights_ = _effective_weights(self.similarity_, P)
+            size = np.trace(P, axis1=1, axis2=2)
+            self.source_weights_ = _effective_weights(self.similarity_, size)
         else:
             self.prior_coef_ = self.prior_intercept_ = self.prior_covariance_ = None
             self.strength_ = None

@@ -418,10 +418,9 @@ class TransferRegressor(RegressorMixin, BaseTaskEstimator):
         seen = codes >= 0
         out[~seen] = prior.covariance
         if seen.any():
-            stats = self._stats.take(codes[seen])
-            Psi_t = prior.task_covariance(prior.scale[codes[seen]])
-            M = stats.G @ Psi_t + prior.noise_variance * np.eye(q)
-            out[seen] = prior.noise_variance * (Psi_t @ np.linalg.inv(M))
+            out[seen] = prior.posterior_covariance(
+                self._stats.take(codes[seen]), prior.scale[codes[seen]]
+            )
         return out
 
     @with_one_blas_thread

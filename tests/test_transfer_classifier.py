@@ -161,3 +161,14 @@ def test_one_class_in_all_data_is_a_clear_error():
     X = np.zeros((6, 2))
     with pytest.raises(ValueError, match="at least 2 classes"):
         TransferClassifier().fit(X, np.ones(6), tasks=[0, 0, 0, 1, 1, 1])
+
+
+def test_tasks_separable_on_their_own_rows_fit_without_warnings():
+    rng = np.random.default_rng(8)
+    tasks = np.repeat(np.arange(8), 12)
+    X = rng.normal(size=(tasks.size, 2))
+    y = np.where(X[:, 0] > 0, "up", "down")  # every task perfectly separable
+    model = TransferClassifier().fit(X, y, tasks=tasks)
+    proba = model.predict_proba(X, tasks=tasks)
+    assert np.isfinite(proba).all() and np.isfinite(model.coef_).all()
+    assert (model.predict(X, tasks=tasks) == y).mean() > 0.9

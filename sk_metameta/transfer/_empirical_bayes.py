@@ -105,6 +105,74 @@ class LearnedPrior:
     structure: str
     log_likelihood: float = np.nan
     n_iter: int = 0
+    shrinkage: np.ndarray | None = None
+    source_size: np.ndarray | None = None
+    column_scale: np.ndarray | None = None
+    target_scale: float = 1.0
+
+    def scaled(self, stats: TaskStats) -> TaskStats:
+        """``stats`` in the unit scale the prior was learned in (exact)."""
+        d, s = self.column_scale, self.target_scale
+        if d is None:
+            return stats
+        return TaskStats(
+            stats.G * d[:, None] * d[None, :], stats.g * d / s, stats.h / s**2, stats.n
+        )
+
+    def posterior_covariance(self, stats: TaskStats, scale) -> np.ndarray:
+        """Posterior covariance of the models of tasks with statistics ``stats``.
+
+        Parameters
+        ----------
+        stats : TaskStats
+            The tasks' statistics.
+        scale : ndarray of shape (n_tasks,)
+            Their scales ``tau``.
+
+        Returns
+        -------
+        covariance : ndarray of shape (n_tasks, q, q)
+        """
+        q = stats.g.shape[1]
+        d = np.ones(q) if self.column_scale is None else self.column_scale
+        s = self.target_scale
+        Psi = self.covariance / (s**2 * d[:, None] * d[None, :])
+        Psi_t = Psi[None] / np.asarray(scale)[:, None, None]
+        noise = self.noise_variance / s**2
+        _, C = posterior(self.scaled(stats), np.zeros(stats.g.shape), Psi_t, noise)
+        return C * s**2 * d[:, None] * d[None, :]
+
+    def prior_mean(self, weights, source_stats, scale=None) -> np.ndarray:
+        """Local prior mean of targets from their sources (weights over them).
+
+        Parameters
+        ----------
+        weights : sparse array of shape (n_targets, n_sources)
+            Similarity of each target to its sources.
+        source_stats : TaskStats
+            The sources' statistics.
+        scale : ndarray of shape (n_sources,), default=None
+            The sources' scales ``tau``; default :attr:`scale`.
+
+        Returns
+        -------
+        mean : ndarray of shape (n_targets, q)
+        """
+        S = sparse.csr_array(weights, dtype=float)
+        scale = self.scale if scale is None else np.asarray(scale)
+        n_sources, q = source_stats.g.shape
+        P, u = np.zeros((n_sources, q, q)), np.zeros((n_sources, q))
+        used = np.unique(S.indices)
+        d = np.ones(q) if self.column_scale is None else self.column_scale
+        s = self.target_scale
+        if used.size:
+            Psi = self.covariance / (s**2 * d[:, None] * d[None, :])
+            P[used], u[used], _ = source_summaries(
+                self.scaled(source_stats.take(used)),
+                Psi[None] / scale[used][:, None, None],
+                self.noise_variance / s**2,
+            )
+        return local_prior_mean(S, P, u) * s * d
 
     def task_covariance(self, scale=None) -> np.ndarray:
         """``Psi / tau_t`` of every task: shape ``(n_tasks, q, q)``."""
@@ -430,7 +498,56 @@ def _initial_state(stats, dof, fixed_covariance, fixed_noise):
     return Psi, float(noise), dof0, np.ones(T)
 
 
-def fit_learned_prior(
+def _power_of_two(x) -> np.ndarray:
+    """The power of two nearest to ``x`` (1 where ``x`` is not positive)."""
+    x = np.asarray(x, dtype=float)
+    with np.errstate(divide="ignore"):
+        exponent = np.where(x > 0, np.round(np.log2(np.where(x > 0, x, 1.0))), 0.0)
+    return np.exp2(exponent)
+
+
+def fit_learned_prior(stats: TaskStats, weights, **params):
+    """Learn the prior of every task from all tasks (see the module docstring).
+
+    The problem is first brought to unit scale, exactly (each coefficient's
+    column and the target divided by powers of two), so that neither tiny nor
+    huge values of ``X`` or ``y`` over- or underflow; the result is brought back.
+    Parameters and returns as :func:`_fit_learned_prior`.
+    """
+    total = max(float(stats.n.sum()), 1e-300)
+    d = 1.0 / _power_of_two(np.sqrt(np.diagonal(stats.G.sum(axis=0)) / total))
+    s = _power_of_two(np.sqrt(float(stats.h.sum()) / total))
+    scaled = TaskStats(
+        stats.G * d[:, None] * d[None, :], stats.g * d / s, stats.h / s**2, stats.n
+    )
+    fixed = params.get("fixed_covariance")
+    if fixed is not None:
+        params["fixed_covariance"] = fixed / (s**2 * d[:, None] * d[None, :])
+    if params.get("fixed_noise") is not None:
+        params["fixed_noise"] = params["fixed_noise"] / s**2
+    try:
+        with np.errstate(over="raise", invalid="raise", divide="raise"):
+            prior, mean, theta = _fit_learned_prior(scaled, weights, **params)
+            # each task's share of the prior and each source's weight (unit scale)
+            Psi_t = prior.task_covariance()
+            P, _, Minv = source_summaries(scaled, Psi_t, prior.noise_variance)
+            trace = np.trace(Minv, axis1=1, axis2=2)
+            prior.shrinkage = np.clip(prior.noise_variance * trace / len(d), 0, 1)
+            prior.source_size = np.trace(P, axis1=1, axis2=2)
+            prior.column_scale, prior.target_scale = d, float(s)
+            prior.covariance = prior.covariance * s**2 * d[:, None] * d[None, :]
+            prior.noise_variance = prior.noise_variance * s**2
+            return prior, mean * s * d, theta * s * d
+    except (FloatingPointError, np.linalg.LinAlgError) as exc:
+        raise ValueError(
+            "transfer rule 'hierarchical': the prior cannot be computed in floating "
+            "point for these data: a feature or the target spans too many orders of "
+            f"magnitude ({exc}); scale the features (for example with "
+            "sklearn.preprocessing.StandardScaler)."
+        ) from exc
+
+
+def _fit_learned_prior(
     stats: TaskStats,
     weights,
     *,

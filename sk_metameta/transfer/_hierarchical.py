@@ -11,8 +11,6 @@ from scipy import sparse
 
 from ._empirical_bayes import (
     fit_learned_prior,
-    local_prior_mean,
-    source_summaries,
 )
 from ._linear import LinearTransferProblem, LinearTransferResult
 from .base import BaseTransferRule, normalize_rows
@@ -24,24 +22,14 @@ logger = logging.getLogger(__name__)
 _COVARIANCES = ("auto", "full", "diag", "spherical")
 
 
-def _effective_weights(similarity, P) -> sparse.csr_array:
-    """Each source's share of a target's prior mean: ``v_ta tr(P_a)``, normalised."""
+def _effective_weights(similarity, size) -> sparse.csr_array:
+    """Each source's share of a target's prior mean: ``v_ta tr(P_a)``, normalised.
+
+    ``size`` holds ``tr(P_a)`` of every source (its precision, in unit scale).
+    """
     S = sparse.csr_array(similarity, dtype=float, copy=True)
-    size = np.trace(P, axis1=1, axis2=2)
     S.data = np.maximum(S.data, 0.0) * size[S.indices]
     return normalize_rows(S)
-
-
-def _shrinkage(noise_variance, Minv) -> np.ndarray:
-    """Share of each task's posterior precision that comes from its prior.
-
-    ``tr(Psi_t^-1 C_t) / q = sigma^2 tr(M_t^-1) / q``: 1 when the task's rows say
-    nothing (its model is its prior mean), 0 when they say everything (its own
-    least-squares fit).
-    """
-    q = Minv.shape[1]
-    share = noise_variance * np.trace(Minv, axis1=1, axis2=2) / q
-    return np.clip(share, 0.0, 1.0)
 
 
 class HierarchicalTransfer(BaseTransferRule):
@@ -220,12 +208,12 @@ class HierarchicalTransfer(BaseTransferRule):
             prior.noise_variance,
             prior.n_iter,
         )
-        Psi_t = prior.task_covariance()
-        P, _, Minv = source_summaries(problem.stats, Psi_t, prior.noise_variance)
         return LinearTransferResult(
             theta,
-            _effective_weights(S, P),
-            strength=_shrinkage(prior.noise_variance, Minv),
+            _effective_weights(S, prior.source_size),
+            # the share of the prior in each task's posterior precision: 1 when
+            # its rows say nothing, 0 when they say everything
+            strength=prior.shrinkage,
             info={"prior": mean, "learned_prior": prior},
         )
 
@@ -238,13 +226,5 @@ class HierarchicalTransfer(BaseTransferRule):
                 "learned in fit; the problem has none."
             )
         S = sparse.csr_array(problem.similarity, dtype=float)
-        used = np.unique(S.indices)
-        P = np.zeros((problem.n_sources, *prior.covariance.shape))
-        u = np.zeros((problem.n_sources, prior.covariance.shape[0]))
-        if used.size:
-            P[used], u[used], _ = source_summaries(
-                problem.source_stats.take(used),
-                prior.task_covariance(prior.scale[used]),
-                prior.noise_variance,
-            )
-        return LinearTransferResult(local_prior_mean(S, P, u), _effective_weights(S, P))
+        mean = prior.prior_mean(S, problem.source_stats)
+        return LinearTransferResult(mean, _effective_weights(S, prior.source_size))
