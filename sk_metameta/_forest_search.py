@@ -19,6 +19,9 @@ from .neighbors import (
 
 __all__ = ["forest_search"]
 
+#: Neighbours of each neighbour that become candidates in a refinement round.
+_EXPAND = 10
+
 
 def forest_search(F, k, p, random_state, n_trees=4, leaf_size=64, n_rounds=2):
     """Approximate k nearest neighbours of every row of ``F`` among the others."""
@@ -68,9 +71,12 @@ def forest_search(F, k, p, random_state, n_trees=4, leaf_size=64, n_rounds=2):
         candidates.append(found)
     cand = np.hstack(candidates)
     best = _best_candidates(F, cand, k, p)
+    # neighbours of neighbours: the nearest few of each neighbour (all k of them
+    # would make k^2 candidates per row, the whole cost for large k)
+    few = min(k, _EXPAND)
     for _ in range(n_rounds):
-        # neighbours of neighbours
-        cand = np.hstack([best.indices, best.indices[best.indices].reshape(n, -1)])
+        expand = best.indices[best.indices[:, :, None], np.arange(few)]
+        cand = np.hstack([best.indices, expand.reshape(n, -1)])
         best = _best_candidates(F, cand, k, p)
     return TaskNeighbors(best.indices, best.distances, n)
 
