@@ -404,8 +404,8 @@ class TransferRegressor(RegressorMixin, BaseTaskEstimator):
             result = rule.zero_shot_linear(problem)
         return check_linear_result(rule, result, n_new, q, self.tasks_.shape[0]).coef
 
-    def _model_covariances(self, codes):
-        """Posterior covariance of the model of each task (prior for new tasks)."""
+    def _predictive_variance(self, Z, index, codes):
+        """Variance of each row's prediction under its task's posterior."""
         prior = self._learned_prior
         if prior is None:
             raise ValueError(
@@ -413,15 +413,19 @@ class TransferRegressor(RegressorMixin, BaseTaskEstimator):
                 "models (transfer='hierarchical'); the rule "
                 f"{self.transfer_rule_.name!r} has none."
             )
-        q = prior.covariance.shape[0]
-        out = np.empty((codes.shape[0], q, q))
-        seen = codes >= 0
-        out[~seen] = prior.covariance
+        variance = np.empty(Z.shape[0])
+        row_codes = codes[index.codes]
+        seen = row_codes >= 0
         if seen.any():
-            out[seen] = prior.posterior_covariance(
-                self._stats.take(codes[seen]), prior.scale[codes[seen]]
+            task = row_codes[seen]
+            variance[seen] = prior.predictive_variance(
+                Z[seen], self._stats.take(task), prior.scale[task]
             )
-        return out
+        if not seen.all():
+            variance[~seen] = prior.predictive_variance(
+                Z[~seen], None, np.ones((~seen).sum())
+            )
+        return variance
 
     @with_one_blas_thread
     def predict(self, X, tasks=None, return_std=False):
@@ -465,11 +469,9 @@ class TransferRegressor(RegressorMixin, BaseTaskEstimator):
         y_pred = self._y_mean + np.einsum("ij,ij->i", Z, coef[index.codes])
         if not return_std:
             return y_pred
-        C = self._model_covariances(codes)
-        variance = self._learned_prior.noise_variance + np.einsum(
-            "ij,ijk,ik->i", Z, C[index.codes], Z
-        )
-        return y_pred, np.sqrt(np.maximum(variance, 0.0))
+        if self._single_task:
+            codes = np.zeros_like(codes)
+        return y_pred, np.sqrt(self._predictive_variance(Z, index, codes))
 
     def score(self, X, y, tasks=None, sample_weight=None):
         """Coefficient of determination of the predictions (see :meth:`predict`).

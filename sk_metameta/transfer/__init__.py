@@ -1,12 +1,12 @@
 """Transfer rules: combine the knowledge of source tasks into target models."""
 
 from ._hierarchical import HierarchicalTransfer
+from ._prior import PriorTransfer
 from ._rules import (
     AdditiveTransfer,
     EnsembleTransfer,
     InstanceTransfer,
     InterpolateTransfer,
-    PriorTransfer,
     SelectTransfer,
 )
 from .base import (

@@ -48,6 +48,7 @@ from scipy.optimize import brentq
 from scipy.special import digamma
 
 from ._linear import TaskStats
+from ._squarem import squarem
 
 __all__ = ["LearnedPrior", "fit_learned_prior", "local_prior_mean", "posterior"]
 
@@ -109,6 +110,8 @@ class LearnedPrior:
     source_size: np.ndarray | None = None
     column_scale: np.ndarray | None = None
     target_scale: float = 1.0
+    unit_covariance: np.ndarray | None = None
+    unit_noise: float | None = None
 
     def scaled(self, stats: TaskStats) -> TaskStats:
         """``stats`` in the unit scale the prior was learned in (exact)."""
@@ -119,28 +122,34 @@ class LearnedPrior:
             stats.G * d[:, None] * d[None, :], stats.g * d / s, stats.h / s**2, stats.n
         )
 
-    def posterior_covariance(self, stats: TaskStats, scale) -> np.ndarray:
-        """Posterior covariance of the models of tasks with statistics ``stats``.
+    def predictive_variance(self, Z, stats: TaskStats | None, scale) -> np.ndarray:
+        """Variance of the prediction of each row ``z`` under its task's posterior.
 
         Parameters
         ----------
-        stats : TaskStats
-            The tasks' statistics.
-        scale : ndarray of shape (n_tasks,)
-            Their scales ``tau``.
+        Z : ndarray of shape (n_samples, q)
+            Design rows, each of one task.
+        stats : TaskStats or None
+            The statistics of each row's task (``None``: tasks without rows,
+            whose models follow the prior).
+        scale : ndarray of shape (n_samples,)
+            The scale ``tau`` of each row's task (1 for a new task).
 
         Returns
         -------
-        covariance : ndarray of shape (n_tasks, q, q)
+        variance : ndarray of shape (n_samples,)
+            ``sigma^2 + z^T C z``, computed in the unit scale of fit.
         """
-        q = stats.g.shape[1]
-        d = np.ones(q) if self.column_scale is None else self.column_scale
-        s = self.target_scale
-        Psi = self.covariance / (s**2 * d[:, None] * d[None, :])
-        Psi_t = Psi[None] / np.asarray(scale)[:, None, None]
-        noise = self.noise_variance / s**2
-        _, C = posterior(self.scaled(stats), np.zeros(stats.g.shape), Psi_t, noise)
-        return C * s**2 * d[:, None] * d[None, :]
+        scale = np.asarray(scale, dtype=float)
+        Psi_t = self.unit_covariance[None] / scale[:, None, None]
+        if stats is None:
+            C = Psi_t
+        else:
+            zero = np.zeros(stats.g.shape)
+            _, C = posterior(self.scaled(stats), zero, Psi_t, self.unit_noise)
+        W = Z * self.column_scale
+        quad = np.einsum("ij,ijk,ik->i", W, C, W)
+        return (self.unit_noise + np.maximum(quad, 0.0)) * self.target_scale**2
 
     def prior_mean(self, weights, source_stats, scale=None) -> np.ndarray:
         """Local prior mean of targets from their sources (weights over them).
@@ -163,16 +172,13 @@ class LearnedPrior:
         n_sources, q = source_stats.g.shape
         P, u = np.zeros((n_sources, q, q)), np.zeros((n_sources, q))
         used = np.unique(S.indices)
-        d = np.ones(q) if self.column_scale is None else self.column_scale
-        s = self.target_scale
         if used.size:
-            Psi = self.covariance / (s**2 * d[:, None] * d[None, :])
             P[used], u[used], _ = source_summaries(
                 self.scaled(source_stats.take(used)),
-                Psi[None] / scale[used][:, None, None],
-                self.noise_variance / s**2,
+                self.unit_covariance[None] / scale[used][:, None, None],
+                self.unit_noise,
             )
-        return local_prior_mean(S, P, u) * s * d
+        return local_prior_mean(S, P, u) * self.target_scale * self.column_scale
 
     def task_covariance(self, scale=None) -> np.ndarray:
         """``Psi / tau_t`` of every task: shape ``(n_tasks, q, q)``."""
@@ -389,94 +395,6 @@ class _Model:
         return float(ll.sum()) + _PRIOR_POWER * logdet_psi
 
 
-def _cholesky(Psi):
-    """Cholesky factor of ``Psi``, its eigenvalues first lifted to be positive."""
-    Psi = 0.5 * (Psi + Psi.T)
-    try:
-        return np.linalg.cholesky(Psi)
-    except np.linalg.LinAlgError:
-        values, vectors = np.linalg.eigh(Psi)
-        floor = max(1e-12 * abs(values).max(), 1e-300)
-        lifted = (vectors * np.maximum(values, floor)) @ vectors.T
-        return np.linalg.cholesky(0.5 * (lifted + lifted.T) + floor * np.eye(len(Psi)))
-
-
-def _pack(state):
-    """The state as one vector: log-Cholesky of ``Psi``, logs of the rest.
-
-    In these coordinates a variance that decays toward zero moves on a line, so
-    the extrapolation of SQUAREM follows it far.
-    """
-    Psi, noise, dof, tau = state
-    L = _cholesky(Psi)
-    rows, cols = np.tril_indices(Psi.shape[0], -1)
-    return np.concatenate(
-        [
-            np.log(np.diag(L)),
-            L[rows, cols],
-            [np.log(noise), np.log(dof) if np.isfinite(dof) else 0.0],
-            np.log(tau),
-        ]
-    )
-
-
-def _unpack(v, q, finite_dof):
-    n_off = q * (q - 1) // 2
-    L = np.diag(np.exp(v[:q]))
-    rows, cols = np.tril_indices(q, -1)
-    L[rows, cols] = v[q : q + n_off]
-    k = q + n_off
-    noise = float(np.exp(v[k]))
-    dof = float(np.exp(v[k + 1])) if finite_dof else np.inf
-    return L @ L.T, noise, dof, np.exp(v[k + 2 :])
-
-
-def _valid(state) -> bool:
-    Psi, noise, _, tau = state
-    finite = np.isfinite(Psi).all() and np.isfinite(noise) and np.isfinite(tau).all()
-    if not finite or noise <= 0:
-        return False
-    return bool(np.linalg.eigvalsh(Psi).min() >= -1e-12 * max(np.trace(Psi), 1e-300))
-
-
-def _squarem(model, state, max_iter, tol):
-    """EM accelerated by SQUAREM (Varadhan and Roland, 2008).
-
-    Each cycle takes two EM steps, extrapolates along them (in the coordinates
-    of :func:`_pack`) and takes one more step from the extrapolation, falling
-    back to the two plain steps when the extrapolation leaves the parameter
-    space. Stops when a cycle moves the parameters by less than ``tol``
-    (relative), or after ``max_iter`` cycles.
-    """
-    finite = np.isfinite(state[2])
-    q = model.q
-    n_steps = 0
-    for _ in range(max_iter):
-        s1 = model.step(state)
-        s2 = model.step(s1)
-        n_steps += 2
-        v0, v1, v2 = _pack(state), _pack(s1), _pack(s2)
-        r, w = v1 - v0, v2 - 2.0 * v1 + v0
-        alpha = min(-np.sqrt(r @ r) / max(np.sqrt(w @ w), 1e-300), -1.0)
-        alpha = max(alpha, -1e3)  # a bounded step: the extrapolation is a guess
-        new = s2
-        for _ in range(5):
-            with np.errstate(over="ignore", invalid="ignore"):
-                candidate = _unpack(v0 - 2.0 * alpha * r + alpha**2 * w, q, finite)
-            if _valid(candidate):
-                stepped = model.step(candidate)
-                n_steps += 1
-                if _valid(stepped):
-                    new = stepped
-                    break
-            alpha = 0.5 * (alpha - 1.0)
-        moved = _pack(new) - v0
-        state = new
-        if np.abs(moved).max() <= tol:
-            break
-    return state, model.log_likelihood(state), n_steps
-
-
 def _initial_state(stats, dof, fixed_covariance, fixed_noise):
     """Start from the tasks' own least-squares fits (a small ridge)."""
     T, q = stats.g.shape
@@ -535,9 +453,14 @@ def fit_learned_prior(stats: TaskStats, weights, **params):
             prior.shrinkage = np.clip(prior.noise_variance * trace / len(d), 0, 1)
             prior.source_size = np.trace(P, axis1=1, axis2=2)
             prior.column_scale, prior.target_scale = d, float(s)
-            prior.covariance = prior.covariance * s**2 * d[:, None] * d[None, :]
+            prior.unit_covariance = prior.covariance
+            prior.unit_noise = prior.noise_variance
             prior.noise_variance = prior.noise_variance * s**2
-            return prior, mean * s * d, theta * s * d
+            mean, theta = mean * s * d, theta * s * d
+        # in the units of the data: infinite where they cannot be represented
+        with np.errstate(over="ignore"):
+            prior.covariance = prior.covariance * (s**2 * d[:, None] * d[None, :])
+        return prior, mean, theta
     except (FloatingPointError, np.linalg.LinAlgError) as exc:
         raise ValueError(
             "transfer rule 'hierarchical': the prior cannot be computed in floating "
@@ -641,12 +564,12 @@ def _fit_candidates(stats, W, candidates, fixed, max_iter, tol):
     for structure, power in candidates:
         model = _Model(stats, W, structure, dof, fixed_covariance, fixed_noise, power)
         state = _initial_state(stats, dof, fixed_covariance, fixed_noise)
-        state, ll, n_steps = _squarem(model, state, trial, tol)
+        state, ll, n_steps = squarem(model, state, trial, tol)
         aic = ll - _N_PARAMS[structure](q)
         if best is None or aic > best[0]:
             best = (aic, model, state, ll, n_steps, structure)
     _, model, state, ll, n_steps, structure = best
     if trial < max_iter:
-        state, ll, more = _squarem(model, state, max_iter - trial, tol)
+        state, ll, more = squarem(model, state, max_iter - trial, tol)
         n_steps += more
     return model, state, ll, n_steps, structure
