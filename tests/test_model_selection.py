@@ -537,7 +537,10 @@ def test_few_shot_split_in_a_grid_search_with_routed_tasks():
     cv = FewShotSplit(k=5, n_splits=3, random_state=0)
     grid = {"transfer": ["none", "ensemble"]}
     search = GridSearchCV(
-        MetricMetaEstimator(Ridge()), grid, cv=cv, scoring=get_task_scorer("r2")
+        MetricMetaEstimator(Ridge(), random_state=0),
+        grid,
+        cv=cv,
+        scoring=get_task_scorer("r2"),
     )
     with sklearn.config_context(enable_metadata_routing=True):
         search.fit(X, y, tasks=tasks, groups=tasks)
