@@ -454,26 +454,12 @@ class MetricMetaEstimator(PredictionMixin, BaseTaskEstimator):
                 X, target, sample_weight, fit_sets(index), fittable
             )
         self.transferability_ = None
-        scoring = resolve_scoring(self.scoring, self.estimator, is_clf)
-        if transfer and models is not None:
-            self.transferability_ = transferability(
-                models,
-                X,
-                target,
-                sample_weight,
-                index,
-                graph,
-                scoring,
-                self.n_jobs,
-                name=self.scoring,
-            )
         if not transfer:
             self._set_transfer(rules[0][0], None, models, None)
             return self
         if is_clf:
-            rules = feasible_rules(
-                rules, index, target, graph, self.transferability_, fittable
-            )
+            rules = feasible_rules(rules, index, target, graph, None, fittable)
+        scoring = resolve_scoring(self.scoring, self.estimator, is_clf)
         episodes = None
         if self.strength == "auto":
             episodes = self._episodes(X, target, sample_weight, models, scoring)
@@ -487,7 +473,28 @@ class MetricMetaEstimator(PredictionMixin, BaseTaskEstimator):
         choice, self.episode_loss_ = choose(
             rules, fixed, episodes, self.estimator, X, target, sample_weight, fit
         )
+        self._apply(choice, X, target, sample_weight, models, fittable, scoring)
+        return self
+
+    def _apply(self, choice, X, target, sample_weight, models, fittable, scoring):
+        """Fit the chosen rule: its scores, source weights, and models."""
+        index, graph = self._index, self.similarity_
+        is_clf = target.classes is not None
         rule = choice.rule
+        if models is not None and (
+            rule.transfers == "predictions" or uses_scores(rule)
+        ):
+            self.transferability_ = transferability(
+                models,
+                X,
+                target,
+                sample_weight,
+                index,
+                graph,
+                scoring,
+                self.n_jobs,
+                name=self.scoring,
+            )
         # a source without a model of its own cannot lend its predictions
         keep = fittable if rule.transfers == "predictions" else np.ones_like(fittable)
         weights = rule_weights(rule, graph, self.transferability_, keep)
@@ -499,7 +506,6 @@ class MetricMetaEstimator(PredictionMixin, BaseTaskEstimator):
         elif is_clf:
             check_classes_per_task(index, target, weights, fittable)
         self._set_transfer(rule, weights, models, choice.strength, fittable)
-        return self
 
     def _episodes(self, X, target, sample_weight, models, scoring):
         """Episodes drawn from the fitted tasks, placed and scored as targets.
