@@ -54,6 +54,9 @@ PSEUDO_COUNTS = np.concatenate([[0.0], np.geomspace(0.1, 1e5, 61), [np.inf]])
 #: Temperatures a predictions rule with a ``temperature`` chooses from.
 TEMPERATURES = (0.0, 0.5, 1.0, 2.0, 4.0)
 
+#: Least probability of the true class in the log loss of the episodes.
+EPS = 1e-6
+
 
 class Choice(NamedTuple):
     """The settings a rule gets from the episodes, and their loss.
@@ -127,10 +130,6 @@ def _sources_on_hidden(episodes):
         resp[:, rows.size :]
         for resp, rows in zip(episodes.responses, episodes.visible, strict=True)
     ]
-
-
-#: Least probability of the true class in the log loss of the episodes.
-EPS = 1e-6
 
 
 def row_losses(response, truth, log_loss):
