@@ -38,7 +38,8 @@ from .._compat import (
 from .._threads import with_one_blas_thread
 from ._episodes import draw_episodes, episode_responses, locate_episodes
 from ._inputs import candidate_rules, check_fit_data, uses_scores
-from ._mixing import rule_weights
+from ._mixing import combine, mixture_weights, rule_weights
+from ._offsets import task_offsets
 from ._per_task import (
     check_classes_per_task,
     classes_per_task,
@@ -506,6 +507,25 @@ class MetricMetaEstimator(PredictionMixin, BaseTaskEstimator):
         elif is_clf:
             check_classes_per_task(index, target, weights, fittable)
         self._set_transfer(rule, weights, models, choice.strength, fittable)
+        self.offset_strength_ = choice.offset
+        if np.isfinite(choice.offset):
+            self.offsets_ = self._fit_offsets(X, target, sample_weight, choice.offset)
+
+    def _fit_offsets(self, X, target, sample_weight, m):
+        """Each task's offset, fitted on its rows' transferred predictions."""
+        index = self._index
+        weights = mixture_weights(
+            np.arange(index.n_tasks), self.own_weights_, self.source_weights_
+        )
+        classes = getattr(self, "classes_", None)
+        response = combine(
+            self.estimators_, X, index, weights, classes, self._n_outputs, labels=False
+        )[0]
+        truth = target.responses(np.arange(X.shape[0]))
+        log = classes is not None
+        return task_offsets(
+            response, truth, index.codes, index.n_tasks, m, sample_weight, log=log
+        )
 
     def _episodes(self, X, target, sample_weight, models, scoring):
         """Episodes drawn from the fitted tasks, placed and scored as targets.
@@ -534,6 +554,8 @@ class MetricMetaEstimator(PredictionMixin, BaseTaskEstimator):
         self.source_weights_ = sparse.csr_array((T, T)) if weights is None else weights
         self.estimators_ = models
         self.own_weights_ = np.ones(T)
+        self.offsets_ = np.zeros((T, self._n_outputs))
+        self.offset_strength_ = np.inf
         if strength is None:
             self.strength_ = None
             self.episode_loss_ = None

@@ -146,7 +146,7 @@ def zero_shot_weights(similarity, neighbors, rule, has_model) -> sparse.csr_arra
     return normalize_rows(W)
 
 
-def combine(models, X, index, weights, classes, n_responses, *, labels):
+def combine(models, X, index, weights, classes, n_responses, *, labels, respond=None):
     """Mixed responses of every row (and labels, for ``predict``).
 
     Parameters
@@ -165,6 +165,9 @@ def combine(models, X, index, weights, classes, n_responses, *, labels):
         Columns of a response.
     labels : bool
         Whether predicted labels are needed (``predict`` of a classifier).
+    respond : ndarray of bool of shape (index.n_tasks,), default=None
+        Tasks whose labels must come from their responses even when they use
+        one model (their responses are moved afterwards).
 
     Returns
     -------
@@ -181,6 +184,8 @@ def combine(models, X, index, weights, classes, n_responses, *, labels):
         single_task = np.zeros(index.n_tasks, dtype=bool)
         rows_of = np.repeat(np.arange(W.shape[0]), np.diff(W.indptr))
         single_task[rows_of[W.data == 1.0]] = True
+        if respond is not None:
+            single_task &= ~respond
     else:
         single_task = None
     single = (

@@ -14,6 +14,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._threads import with_one_blas_thread
 from ._mixing import combine, mixture_weights, zero_shot_weights
+from ._offsets import shifted
 
 __all__ = ["PredictionMixin"]
 
@@ -59,15 +60,18 @@ class PredictionMixin:
         weights = mixture_weights(
             codes, self.own_weights_, self.source_weights_, zero_shot
         )
-        return index, weights
+        return index, codes, weights
 
     @with_one_blas_thread
     def _predict_outputs(self, X, tasks, *, labels):
         """Mixed responses of every row (and labels, for ``predict``)."""
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, accept_sparse=False)
-        index, weights = self._weights_over_models(X, tasks)
-        return combine(
+        index, codes, weights = self._weights_over_models(X, tasks)
+        # a task's offset (fitted on its rows) moves its responses, hence its labels
+        task_offsets = np.where((codes >= 0)[:, None], self.offsets_[codes], 0.0)
+        moved = np.any(task_offsets != 0, axis=1)
+        out, pred, single = combine(
             self.estimators_,
             X,
             index,
@@ -75,7 +79,12 @@ class PredictionMixin:
             getattr(self, "classes_", None),
             self._n_outputs,
             labels=labels,
+            respond=moved,
         )
+        if moved.any():
+            log = hasattr(self, "classes_")
+            out = shifted(out, task_offsets[index.codes], log)
+        return out, pred, single
 
     # -- public prediction API ---------------------------------------------------------
     def predict(self, X, tasks=None):

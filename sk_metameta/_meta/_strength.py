@@ -29,6 +29,7 @@ from sklearn.base import clone
 from sklearn.utils.parallel import Parallel, delayed
 
 from ._mixing import rule_weights
+from ._offsets import OFFSET_COUNTS, shifted, task_offsets
 from ._per_task import as_mean_one, out_of_fold, source_rows
 from ._responses import in_one_blas_thread
 
@@ -69,11 +70,14 @@ class Choice(NamedTuple):
         The chosen strength (a pseudo-count for a predictions rule).
     loss : float
         Mean loss over the episodes at these settings (NaN without episodes).
+    offset : float
+        Pseudo-count of the tasks' offsets (infinity: no offset).
     """
 
     rule: object
     strength: float
     loss: float
+    offset: float = np.inf
 
 
 def uses_log_loss(estimator, target) -> bool:
@@ -92,7 +96,9 @@ def _hidden_truth(target, sample_weight, episodes):
 
 
 def _fit_responses(estimator, X, y_fit, sample_weight, episodes, classes, n_jobs):
-    """Response on its hidden rows of each episode's model fitted on its visible rows.
+    """Responses of each episode's model fitted on its visible rows, on its rows.
+
+    On the visible rows, then the hidden rows.
 
     ``None`` for a classifier episode whose visible rows hold one class (a task
     without a model of its own).
@@ -113,7 +119,7 @@ def _fit_responses(estimator, X, y_fit, sample_weight, episodes, classes, n_jobs
             X[episodes.visible[e]],
             y_fit[episodes.visible[e]],
             weights(episodes.visible[e]),
-            X[episodes.hidden[e]],
+            X[np.concatenate([episodes.visible[e], episodes.hidden[e]])],
             classes,
         )
         for e in todo
@@ -130,6 +136,96 @@ def _sources_on_hidden(episodes):
         resp[:, rows.size :]
         for resp, rows in zip(episodes.responses, episodes.visible, strict=True)
     ]
+
+
+class _Rows(NamedTuple):
+    """The visible and hidden rows of some episodes, concatenated.
+
+    Each episode's rows are its visible then its hidden rows; ``visible`` and
+    ``hidden`` are positions in the concatenation of all episodes' rows.
+    """
+
+    visible: np.ndarray
+    hidden: np.ndarray
+    codes_visible: np.ndarray
+    codes_hidden: np.ndarray
+    truth_visible: np.ndarray
+    truth_hidden: np.ndarray
+    weight_visible: np.ndarray | None
+    weight_hidden: np.ndarray  # summing to one in each episode
+
+
+def _episode_rows(target, sample_weight, visible, hidden) -> _Rows:
+    """The rows of the episodes whose visible and hidden rows are given."""
+    sizes = [v.size + h.size for v, h in zip(visible, hidden, strict=True)]
+    start = np.concatenate([[0], np.cumsum(sizes)])
+    pos_v, pos_h, codes_v, codes_h, weights = [], [], [], [], []
+    for e, (v, h) in enumerate(zip(visible, hidden, strict=True)):
+        pos_v.append(start[e] + np.arange(v.size))
+        pos_h.append(start[e] + v.size + np.arange(h.size))
+        codes_v.append(np.full(v.size, e))
+        codes_h.append(np.full(h.size, e))
+        w = np.ones(h.size) if sample_weight is None else sample_weight[h]
+        weights.append(w / w.sum() if w.sum() > 0 else w)
+    rows_v, rows_h = np.concatenate(visible), np.concatenate(hidden)
+    return _Rows(
+        np.concatenate(pos_v),
+        np.concatenate(pos_h),
+        np.concatenate(codes_v),
+        np.concatenate(codes_h),
+        target.responses(rows_v),
+        target.responses(rows_h),
+        None if sample_weight is None else sample_weight[rows_v],
+        np.concatenate(weights),
+    )
+
+
+def offset_counts(estimator, target) -> np.ndarray:
+    """Pseudo-counts of the offsets to choose from (none for a voting classifier)."""
+    if target.classes is None or uses_log_loss(estimator, target):
+        return OFFSET_COUNTS
+    return np.array([np.inf])
+
+
+def _offset_losses(preds, rows: _Rows, log_loss, counts) -> np.ndarray:
+    """Loss of every episode (rows) for every offset pseudo-count (columns).
+
+    ``preds`` holds each episode's responses on its visible then hidden rows;
+    the offsets are fitted on the visible rows, the loss is on the hidden ones.
+    """
+    full = np.concatenate(preds)
+    n_e = len(preds)
+    out = np.empty((n_e, counts.shape[0]))
+    for j, m in enumerate(counts):
+        delta = task_offsets(
+            full[rows.visible],
+            rows.truth_visible,
+            rows.codes_visible,
+            n_e,
+            m,
+            rows.weight_visible,
+            log=log_loss,
+        )
+        moved = shifted(full[rows.hidden], delta[rows.codes_hidden], log_loss)
+        loss = row_losses(moved, rows.truth_hidden, log_loss) * rows.weight_hidden
+        out[:, j] = np.bincount(rows.codes_hidden, weights=loss, minlength=n_e)
+    return out
+
+
+def _mixtures(W, episodes, own, m):
+    """Each episode's mixture of its own model and its sources', on all its rows."""
+    W = W.toarray()
+    has_sources = W.sum(axis=1) > 0
+    n_visible = episodes.n_visible
+    out = []
+    for e, resp in enumerate(episodes.responses):
+        ensemble = np.einsum("j,jhr->hr", W[e, episodes.sources(e)], resp)
+        if own[e] is None:
+            out.append(ensemble)
+            continue
+        lam = n_visible[e] / (n_visible[e] + m) if has_sources[e] else 1.0
+        out.append(lam * own[e] + (1 - lam) * ensemble)
+    return out
 
 
 def row_losses(response, truth, log_loss):
@@ -219,9 +315,13 @@ def choose_mixture(
     losses : ndarray of shape (n_episodes,)
         Each episode's loss at the chosen settings.
     """
-    own = _fit_responses(
+    own_all = _fit_responses(
         estimator, X, target.y, sample_weight, episodes, target.classes, n_jobs
     )
+    own = [
+        None if o is None else o[v.size :]
+        for o, v in zip(own_all, episodes.visible, strict=True)
+    ]
     stacks = _sources_on_hidden(episodes)
     truth, weights = _hidden_truth(target, sample_weight, episodes)
     log_loss = uses_log_loss(estimator, target)
@@ -243,8 +343,26 @@ def choose_mixture(
         j = int(np.argmin(mean))
         if best is None or mean[j] < best[0].loss:
             choice = Choice(candidate, float(PSEUDO_COUNTS[j]), float(mean[j]))
-            best = choice, loss[:, j]
-    return best
+            best = choice, loss[:, j], W
+    choice, losses, W = best
+    # then the pseudo-count jointly with the offsets' (every fourth pseudo-count)
+    rows = _episode_rows(target, sample_weight, episodes.visible, episodes.hidden)
+    shifts = offset_counts(estimator, target)
+    counts = np.unique(np.r_[PSEUDO_COUNTS[::4], choice.strength, np.inf])
+    joint = np.stack(
+        [
+            _offset_losses(_mixtures(W, episodes, own_all, m), rows, log_loss, shifts)
+            for m in counts
+        ],
+        axis=1,
+    )  # (n_episodes, n_counts, n_offsets)
+    mean = joint.mean(axis=0)
+    i, j = np.unravel_index(np.argmin(mean), mean.shape)
+    if mean[i, j] < choice.loss:
+        offset = float(shifts[j])
+        choice = Choice(choice.rule, float(counts[i]), float(mean[i, j]), offset)
+        losses = joint[:, i, j]
+    return choice, losses
 
 
 def _strength_path(estimator, own, sources, X_test, classes, strengths):
@@ -336,45 +454,54 @@ def choose_instance_strength(
     todo = [e for e in range(episodes.n_episodes) if W.indptr[e + 1] > W.indptr[e]]
     if not todo:
         return Choice(rule, 1.0, np.nan), np.full(0, np.nan)
-    truth, weights = _hidden_truth(target, sample_weight, episodes)
     log_loss = uses_log_loss(estimator, target)
+    shifts = offset_counts(estimator, target)
+    rows = _episode_rows(
+        target,
+        sample_weight,
+        [episodes.visible[e] for e in todo],
+        [episodes.hidden[e] for e in todo],
+    )
 
     def losses(strengths):
-        """Loss of every episode (rows) for each of ``strengths`` (columns)."""
+        """Loss of every episode for each of ``strengths`` and offset count."""
         results = Parallel(n_jobs=n_jobs)(
             delayed(in_one_blas_thread)(
                 _strength_path,
                 estimator,
                 part(episodes.visible[e]),
                 part(*source_rows(index, W, e)),
-                X[episodes.hidden[e]],
+                X[np.concatenate([episodes.visible[e], episodes.hidden[e]])],
                 classes,
                 strengths,
             )
             for e in todo
         )
-        return np.array(
+        return np.stack(
             [
-                row_losses(resp, truth[e], log_loss) @ weights[e]
-                for e, resp in zip(todo, results, strict=True)
-            ]
-        ).reshape(len(todo), len(strengths))
+                _offset_losses([resp[j] for resp in results], rows, log_loss, shifts)
+                for j in range(len(strengths))
+            ],
+            axis=1,
+        )  # (n_episodes, n_strengths, n_offsets)
 
     # every other point of the grid, then the two around the best of them
     first = np.arange(1, grid.shape[0], 2)
-    loss = np.full((len(todo), grid.shape[0]), np.nan)
+    loss = np.full((len(todo), grid.shape[0], shifts.shape[0]), np.nan)
     loss[:, first] = losses(grid[first])
-    best = first[np.argmin(loss[:, first].mean(axis=0))]
+    best = first[np.argmin(loss[:, first].mean(axis=0).min(axis=1))]
     second = np.array([best - 1, best + 1])
     second = second[(second >= 0) & (second < grid.shape[0])]
     loss[:, second] = losses(grid[second])
-    done = np.flatnonzero(np.isfinite(loss[0]))
-    strength = _best_strength(loss[:, done], grid[done])
+    done = np.flatnonzero(np.isfinite(loss[0, :, 0]))
+    mean = loss[:, done].mean(axis=0)
+    offset = int(np.unravel_index(np.argmin(mean), mean.shape)[1])
+    curve = loss[:, done, offset]
+    strength = _best_strength(curve, grid[done])
     # the loss at the chosen strength, interpolated as the strength was
-    at = np.array(
-        [np.interp(np.log(strength), np.log(grid[done]), row) for row in loss[:, done]]
-    )
-    return Choice(rule, strength, float(at.mean())), at
+    at = np.array([np.interp(np.log(strength), np.log(grid[done]), r) for r in curve])
+    choice = Choice(rule, strength, float(at.mean()), float(shifts[offset]))
+    return choice, at
 
 
 def own_weights(m, index, weights, fittable) -> np.ndarray:
