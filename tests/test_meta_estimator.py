@@ -1,4 +1,5 @@
 import warnings
+from copy import deepcopy
 from typing import ClassVar
 
 import numpy as np
@@ -1015,3 +1016,97 @@ def test_per_task_fits_run_with_one_blas_thread(regression, n_jobs):
         BlasThreadsRidge(), transfer="ensemble", n_jobs=n_jobs, random_state=0
     ).fit(X, y, tasks=tasks)
     assert [m.blas_threads_ for m in model.estimators_] == [1] * 6
+
+
+# -- offsets: transferred predictions recentred on each task's rows --------------------
+def test_task_offsets_are_shrunk_mean_residuals_and_calibrated_log_odds():
+    from sk_metameta._meta._offsets import shifted, task_offsets
+
+    rng = np.random.default_rng(0)
+    codes = np.repeat([0, 1, 2], [4, 10, 6])
+    response = rng.normal(size=(20, 1))
+    truth = response + np.array([1.0, -2.0, 0.5])[codes, None]
+    delta = task_offsets(response, truth, codes, 4, 2.0, log=False)
+    assert_allclose(delta[:3, 0], [4 / 6, -20 / 12, 3 / 8])  # n / (n + m) of it
+    assert_allclose(delta[3], 0.0)  # a task without rows
+    assert_allclose(task_offsets(response, truth, codes, 3, np.inf, log=False), 0.0)
+    # a classifier: with m = 0 the moved probabilities of a task average its
+    # class frequencies (the maximum of its likelihood); m > 0 moves them less
+    p = rng.uniform(0.2, 0.8, size=20)
+    proba = np.column_stack([1 - p, p])
+    y = (rng.uniform(size=20) < np.where(codes == 1, 0.9, 0.3)).astype(int)
+    onehot = np.eye(2)[y]
+    free = task_offsets(proba, onehot, codes, 3, 0.0, log=True)
+    moved = shifted(proba, free[codes], log=True)
+    for t in range(3):
+        assert_allclose(
+            moved[codes == t].mean(0), onehot[codes == t].mean(0), atol=1e-4
+        )
+    shrunk = shifted(
+        proba, task_offsets(proba, onehot, codes, 3, 5.0, log=True)[codes], True
+    )
+    for t in range(3):
+        before, after = proba[codes == t, 1].mean(), shrunk[codes == t, 1].mean()
+        target = onehot[codes == t, 1].mean()
+        assert abs(after - target) < abs(before - target)
+
+
+def _shifted_tasks(n_tasks=24, n_rows=30, seed=0):
+    """One linear function for all tasks, each task with an intercept of its own."""
+    rng = np.random.default_rng(seed)
+    tasks = np.repeat(np.arange(n_tasks), n_rows)
+    X = rng.normal(size=(tasks.size, 3))
+    level = 3.0 * rng.normal(size=n_tasks)
+    y = X @ np.array([1.0, -2.0, 0.5]) + level[tasks] + rng.normal(size=tasks.size)
+    return X, y, tasks
+
+
+def test_offsets_recentre_each_task_on_its_rows():
+    X, y, tasks = _shifted_tasks()
+    position = np.arange(tasks.size) - np.searchsorted(tasks, tasks)
+    train = (tasks >= 6) | (position < 8)  # six targets with 8 labelled rows
+    test = ~train
+    model = MetricMetaEstimator(Ridge(), random_state=0)
+    model.fit(X[train], y[train], tasks=tasks[train])
+    # the levels differ: the offsets are chosen, and fitted on each task's rows
+    assert np.isfinite(model.offset_strength_)
+    assert model.offsets_.shape == (24, 1)
+    assert np.abs(model.offsets_).max() > 0.5
+    # a prediction is the transferred one moved by its task's offset
+    plain = deepcopy(model)
+    plain.offsets_ = np.zeros_like(model.offsets_)
+    rows = test & (tasks == 2)
+    assert_allclose(
+        model.predict(X[rows], tasks=tasks[rows]),
+        plain.predict(X[rows], tasks=tasks[rows]) + model.offsets_[2, 0],
+    )
+    # a task not seen in fit has none
+    new_task = np.full(rows.sum(), 99)
+    assert_allclose(
+        model.predict(X[rows], tasks=new_task), plain.predict(X[rows], tasks=new_task)
+    )
+    # a fixed strength: no offsets
+    fixed = MetricMetaEstimator(Ridge(), transfer="ensemble", strength=3.0)
+    fixed.fit(X[train], y[train], tasks=tasks[train])
+    assert fixed.offset_strength_ == np.inf and not fixed.offsets_.any()
+    # and the targets are predicted as well as by a pooled model with a task
+    # intercept, the model of these data
+    from sk_metameta.model_selection import PooledModel
+
+    pooled = PooledModel(Ridge(), task_intercept=True)
+    pooled.fit(X[train], y[train], tasks=tasks[train])
+    ours = r2_score(y[test], model.predict(X[test], tasks=tasks[test]))
+    theirs = r2_score(y[test], pooled.predict(X[test], tasks=tasks[test]))
+    assert ours > theirs - 0.02, (ours, theirs)
+
+
+def test_classifier_offsets_move_labels_and_probabilities_together():
+    X, y, tasks = classification_tasks(n_tasks=8, n_rows=30, seed=1)
+    model = MetricMetaEstimator(LogisticRegression(), random_state=0)
+    model.fit(X, y, tasks=tasks)
+    model.offsets_ = np.linspace(-2, 2, 16).reshape(8, 2)  # as if fitted
+    proba = model.predict_proba(X, tasks=tasks)
+    assert_allclose(proba.sum(axis=1), 1.0)
+    assert_array_equal(
+        model.predict(X, tasks=tasks), model.classes_[np.argmax(proba, axis=1)]
+    )

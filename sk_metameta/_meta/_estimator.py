@@ -162,6 +162,12 @@ class MetricMetaEstimator(PredictionMixin, BaseTaskEstimator):
           and is not used here;
         - ``"nothing"`` rules: unused.
 
+        With ``"auto"`` each task's predictions also get an offset, fitted on
+        its labelled rows and shrunk toward zero (``offsets_``), when the
+        episodes find it helps: the pseudo-count of the offsets
+        (``offset_strength_``) is chosen with the strength, among 0.5, 1, 2,
+        5, 10, 20, 50 rows and infinity (no offset).
+
         The loss of an episode is the mean over its hidden rows of the log loss
         (a classifier with ``predict_proba``) or the squared error (the Brier
         score for a classifier without probabilities), and the episodes count
@@ -238,6 +244,16 @@ class MetricMetaEstimator(PredictionMixin, BaseTaskEstimator):
     own_weights_ : ndarray of shape (n_tasks,)
         Weight of each task's own model in its predictions (one except with a
         predictions rule; zero for a task without a model of its own).
+    offsets_ : ndarray of shape (n_tasks, n_responses)
+        Offset of each task's transferred predictions, fitted on its labelled
+        rows: added to a regressor's predictions (one column per output), to
+        the logarithm of a classifier's probabilities (one column per class of
+        ``classes_``). Zero without offsets, and for tasks not seen in fit.
+    offset_strength_ : float
+        Pseudo-count of the offsets, in rows: a task with ``n`` rows keeps
+        about ``n / (n + offset_strength_)`` of the shift its rows ask for;
+        ``inf`` without offsets (a fixed ``strength``, or the episodes found
+        none better).
     transfer_rule_ : BaseTransferRule
         The transfer rule fitted: the resolved ``transfer``, the one chosen by
         ``transfer="auto"``, with its chosen temperature if it was chosen.

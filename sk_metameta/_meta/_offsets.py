@@ -13,7 +13,8 @@ zero with a pseudo-count ``m`` (in rows: a task with ``n`` rows keeps about
   probabilities (a shift of the log-odds), the maximum of the task's
   log-likelihood less ``m / 2 * hbar * delta**2`` (``hbar`` the mean of ``p (1 -
   p)`` over the task's rows, so that ``m`` counts rows here too), by a few
-  Newton steps for all tasks at once.
+  Newton steps for all tasks at once (each class's shift half a diagonal
+  step: for two classes, Newton's step of the log-odds).
 
 ``m`` is chosen on the episodes with the rule's other settings; infinity (no
 offset) is one of the choices, and the one with a fixed ``strength``.
@@ -29,7 +30,7 @@ __all__ = ["OFFSET_COUNTS", "shifted", "task_offsets"]
 OFFSET_COUNTS = np.array([0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, np.inf])
 
 #: Newton steps of a classifier's offsets.
-NEWTON_STEPS = 8
+NEWTON_STEPS = 12
 
 #: Least probability before taking its logarithm.
 EPS = 1e-6
@@ -93,5 +94,7 @@ def task_offsets(response, truth, codes, n_tasks, m, sample_weight=None, *, log)
         p = shifted(response, delta[codes], log=True)
         grad = _segment_sum(w[:, None] * (truth - p), codes, n_tasks) - prior * delta
         hess = _segment_sum(w[:, None] * p * (1 - p), codes, n_tasks) + prior
-        delta += grad / hess
+        # every class moves: half a diagonal step each (for two classes, the
+        # Newton step of the log-odds)
+        delta += 0.5 * grad / hess
     return delta
