@@ -34,7 +34,7 @@ from sklearn.utils.parallel import Parallel, delayed
 from .._tasks import TaskIndex
 from ..model_selection._split import ranks_in_tasks
 from ..neighbors import TaskNeighbors, find_task_neighbors, nearest_sources
-from ._responses import in_one_blas_thread, outputs
+from ._responses import outputs, run_job
 
 __all__ = [
     "MAX_HIDDEN_ROWS",
@@ -242,11 +242,28 @@ def episode_responses(models, X, classes, episodes: Episodes, n_jobs) -> None:
         )
 
     found = Parallel(n_jobs=n_jobs)(
-        delayed(in_one_blas_thread)(outputs, models[s], X[rows_of_source(s)], classes)
+        delayed(run_job)(outputs, models[s], X[rows_of_source(s)], classes)
         for s in used
     )
     by_source = dict(zip(used, found, strict=True))
     n_resp = next(iter(found))[1].shape[1] if found else 1
+    sizes = np.array([rows.size for rows in rows_of])
+    # where each episode's rows start among the rows of each source's episodes
+    starts = sparse.csc_array(
+        (
+            np.concatenate(
+                [
+                    np.cumsum(sizes[S.indices[S.indptr[s] : S.indptr[s + 1]]])
+                    - sizes[S.indices[S.indptr[s] : S.indptr[s + 1]]]
+                    for s in range(S.shape[1])
+                ]
+            )
+            + 1,  # stored as start + 1: a start of 0 is an entry too
+            S.indices,
+            S.indptr,
+        ),
+        shape=S.shape,
+    ).tocsr()
     responses, labels = [], []
     for e in range(episodes.n_episodes):
         n = rows_of[e].size
@@ -256,9 +273,7 @@ def episode_responses(models, X, classes, episodes: Episodes, n_jobs) -> None:
         for j, s in enumerate(sources):
             if s not in by_source:
                 continue
-            # the place of episode e among the episodes of source s
-            mine = S.indices[S.indptr[s] : S.indptr[s + 1]]
-            start = sum(rows_of[i].size for i in mine[: np.searchsorted(mine, e)])
+            start = int(starts[e, s]) - 1
             lab_s, resp_s = by_source[s]
             resp[j] = resp_s[start : start + n]
             lab[j] = lab_s[start : start + n]

@@ -48,7 +48,12 @@ from ._per_task import (
     fit_sets,
 )
 from ._predict import PredictionMixin
-from ._responses import episode_transferability, resolve_scoring, transferability
+from ._responses import (
+    episode_transferability,
+    resolve_scoring,
+    transferability,
+    validate_once,
+)
 from ._strength import choose, own_weights
 
 __all__ = ["MetricMetaEstimator"]
@@ -155,7 +160,7 @@ class MetricMetaEstimator(PredictionMixin, BaseTaskEstimator):
           ``"auto"`` chooses ``strength``, one value for all tasks, on the
           episodes: each episode's visible rows plus its sources' rows are
           fitted with strengths of the grid 0.001, 0.003, 0.01, ..., 1 (every
-          other one, then the two next to the best of those: five fits per
+          other one, then the one next to the best of those: four fits per
           episode) and predict its hidden rows; the strength of least loss,
           refined between grid points by a parabola, is chosen. The rule's own
           ``strength`` parameter is :class:`~sk_metameta.TransferRegressor`'s
@@ -179,7 +184,7 @@ class MetricMetaEstimator(PredictionMixin, BaseTaskEstimator):
     n_episodes : int, default=100
         Number of episodes that choose the data-chosen settings: the budget of
         ``strength="auto"``. An episode costs one fit of ``estimator`` on its
-        visible rows (predictions rules) or five fits on its visible rows and
+        visible rows (predictions rules) or four fits on its visible rows and
         its sources' rows (instances rules), wherever the tasks are many.
     n_folds : int, default="deprecated"
         Unused. The strengths are chosen on episodes (``n_episodes``), not by
@@ -440,6 +445,7 @@ class MetricMetaEstimator(PredictionMixin, BaseTaskEstimator):
                 stacklevel=2,
             )
         rules = candidate_rules(self.transfer, self.strength, self.estimator)
+        validate_once(self.estimator)
         X, target, sample_weight = check_fit_data(
             self, X, y, sample_weight, [rule for rule, _ in rules]
         )

@@ -30,7 +30,7 @@ __all__ = ["OFFSET_COUNTS", "shifted", "task_offsets"]
 OFFSET_COUNTS = np.array([0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, np.inf])
 
 #: Newton steps of a classifier's offsets.
-NEWTON_STEPS = 12
+NEWTON_STEPS = 8
 
 #: Least probability before taking its logarithm.
 EPS = 1e-6

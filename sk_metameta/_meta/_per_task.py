@@ -15,7 +15,7 @@ from sklearn.utils.parallel import Parallel, delayed
 
 from .._tasks import TaskIndex, _plain
 from ._mixing import rule_weights
-from ._responses import class_columns, in_one_blas_thread, outputs
+from ._responses import class_columns, outputs, run_job
 
 __all__ = [
     "check_classes_per_task",
@@ -74,8 +74,12 @@ def source_rows(index: TaskIndex, weights: sparse.csr_array, t: int):
     sources, w = sources[keep], w[keep]
     if sources.size == 0:
         return np.empty(0, dtype=np.intp), np.empty(0)
-    rows = np.concatenate([index.rows(s) for s in sources])
-    return rows, np.repeat(w / w.mean(), index.counts[sources])
+    lengths = index.counts[sources]
+    ends = np.cumsum(lengths)
+    positions = np.arange(ends[-1]) + np.repeat(
+        index.offsets[sources] - (ends - lengths), lengths
+    )
+    return index.order[positions], np.repeat(w / w.mean(), lengths)
 
 
 def fit_sets(index: TaskIndex, weights=None, strength=None):
@@ -122,7 +126,7 @@ def fit_models(estimator, X, y, sample_weight, sets, labels, n_jobs, fittable=No
         if sample_weight is not None:
             w = sample_weight[rows]
             row_w = w if row_w is None else w * row_w
-        return delayed(in_one_blas_thread)(
+        return delayed(run_job)(
             fit_one, clone(estimator), X[rows], y[rows], row_w, _plain(labels[t])
         )
 

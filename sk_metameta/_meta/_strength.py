@@ -16,7 +16,7 @@ averaged over the episodes, each episode counting the same.
 - Instances rules: the weight of a source row relative to a target row, one
   value for all tasks, from a grid: each episode's visible rows plus its
   sources' rows, weighted with a strength, are fitted and predict its hidden
-  rows, for five strengths of the grid around the best; the strength of least
+  rows, for four strengths of the grid around the best; the strength of least
   loss is chosen, refined between the grid's points by a parabola.
 """
 
@@ -31,7 +31,7 @@ from sklearn.utils.parallel import Parallel, delayed
 from ._mixing import rule_weights
 from ._offsets import OFFSET_COUNTS, shifted, task_offsets
 from ._per_task import as_mean_one, out_of_fold, source_rows
-from ._responses import in_one_blas_thread
+from ._responses import run_job
 
 __all__ = [
     "INSTANCE_STRENGTHS",
@@ -113,7 +113,7 @@ def _fit_responses(estimator, X, y_fit, sample_weight, episodes, classes, n_jobs
         if classes is None or np.unique(y_fit[rows]).size >= 2
     ]
     found = Parallel(n_jobs=n_jobs)(
-        delayed(in_one_blas_thread)(
+        delayed(run_job)(
             out_of_fold,
             estimator,
             X[episodes.visible[e]],
@@ -345,10 +345,10 @@ def choose_mixture(
             choice = Choice(candidate, float(PSEUDO_COUNTS[j]), float(mean[j]))
             best = choice, loss[:, j], W
     choice, losses, W = best
-    # then the pseudo-count jointly with the offsets' (every fourth pseudo-count)
+    # then the pseudo-count jointly with the offsets' (every eighth pseudo-count)
     rows = _episode_rows(target, sample_weight, episodes.visible, episodes.hidden)
     shifts = offset_counts(estimator, target)
-    counts = np.unique(np.r_[PSEUDO_COUNTS[::4], choice.strength, np.inf])
+    counts = np.unique(np.r_[PSEUDO_COUNTS[::8], choice.strength, np.inf])
     joint = np.stack(
         [
             _offset_losses(_mixtures(W, episodes, own_all, m), rows, log_loss, shifts)
@@ -413,9 +413,10 @@ def choose_instance_strength(
     source ``a`` weighing ``strength * w_a / mean(w)``, ``w`` the rule's source
     weights) are fitted with a strength of :data:`INSTANCE_STRENGTHS` and
     predict its hidden rows: first every other strength of the grid (0.003,
-    0.03, 0.3), then the two next to the best of those; the strength of least
-    mean loss is chosen, refined by a parabola (see :func:`_best_strength`).
-    Five fits per episode.
+    0.03, 0.3), then the one next to the best of those on the side where the
+    parabola through them has its vertex; the strength of least mean loss is
+    chosen, refined by a parabola (see :func:`_best_strength`). Four fits per
+    episode.
 
     Parameters
     ----------
@@ -466,7 +467,7 @@ def choose_instance_strength(
     def losses(strengths):
         """Loss of every episode for each of ``strengths`` and offset count."""
         results = Parallel(n_jobs=n_jobs)(
-            delayed(in_one_blas_thread)(
+            delayed(run_job)(
                 _strength_path,
                 estimator,
                 part(episodes.visible[e]),
@@ -485,14 +486,16 @@ def choose_instance_strength(
             axis=1,
         )  # (n_episodes, n_strengths, n_offsets)
 
-    # every other point of the grid, then the two around the best of them
+    # every other point of the grid, then the one next to the best of them on
+    # the side of the vertex of the parabola through them
     first = np.arange(1, grid.shape[0], 2)
     loss = np.full((len(todo), grid.shape[0], shifts.shape[0]), np.nan)
     loss[:, first] = losses(grid[first])
-    best = first[np.argmin(loss[:, first].mean(axis=0).min(axis=1))]
-    second = np.array([best - 1, best + 1])
-    second = second[(second >= 0) & (second < grid.shape[0])]
-    loss[:, second] = losses(grid[second])
+    curve = loss[:, first].mean(axis=0).min(axis=1)
+    best = first[np.argmin(curve)]
+    vertex = _best_strength(curve[None, :], grid[first])
+    second = best - 1 if vertex < grid[best] or best == first[0] else best + 1
+    loss[:, [second]] = losses(grid[[second]])
     done = np.flatnonzero(np.isfinite(loss[0, :, 0]))
     mean = loss[:, done].mean(axis=0)
     offset = int(np.unravel_index(np.argmin(mean), mean.shape)[1])
