@@ -55,8 +55,9 @@ print("best strength:", search.best_params_["strength"])
 # The default and the baselines on the same splits
 # ------------------------------------------------
 # :func:`~sklearn.model_selection.cross_validate` with the same splitter gives the
-# default estimator (``transfer="auto"``: ``"ensemble"`` or ``"instance"``, with
-# its settings chosen on episodes drawn from the sources, once per fit), a
+# default estimator (``transfer="auto"``, here ``"instance"``, with its strength
+# and the districts' offsets chosen on episodes drawn from the sources, once per
+# fit), a
 # pooled logistic regression, and a pooled one with a per-district intercept, on
 # the same splits.
 others = {

@@ -223,7 +223,9 @@ def test_instance_auto_strength_follows_how_related_the_tasks_are():
     strengths = {}
     for shared in (True, False):
         X, y, tasks = _shared_or_own_tasks(shared)
-        model = MetricMetaEstimator(Ridge(alpha=1e-3), transfer="instance")
+        model = MetricMetaEstimator(
+            Ridge(alpha=1e-3), transfer="instance", random_state=0
+        )
         strength = model.fit(X, y, tasks=tasks).strength_
         assert_array_equal(strength, strength[0])  # one value for all tasks
         strengths[shared] = strength[0]
@@ -241,7 +243,10 @@ def test_instance_auto_strength_is_the_fixed_strength_it_chose():
     fixed = MetricMetaEstimator(Ridge(), transfer="instance", strength=chosen)
     fixed.fit(X, y, tasks=tasks)
     assert_array_equal(fixed.strength_, auto.strength_)
-    assert_allclose(fixed.predict(X, tasks=tasks), auto.predict(X, tasks=tasks))
+    # a fixed strength has no offsets: the same models, without them
+    unmoved = deepcopy(auto)
+    unmoved.offsets_ = np.zeros_like(auto.offsets_)
+    assert_allclose(fixed.predict(X, tasks=tasks), unmoved.predict(X, tasks=tasks))
 
 
 @pytest.mark.parametrize("seed", [0, 1])
@@ -829,7 +834,10 @@ def test_explain(regression):
 
 def test_scorer_without_sample_weight_is_a_clear_error(regression):
     X, y, tasks = regression
-    model = MetricMetaEstimator(Ridge(), scoring=make_scorer(max_error))
+    # the scorer weighs the sources of a predictions rule
+    model = MetricMetaEstimator(
+        Ridge(), transfer="ensemble", scoring=make_scorer(max_error)
+    )
     with pytest.raises(ValueError, match="does not accept sample_weight"):
         model.fit(X, y, tasks=tasks, sample_weight=np.ones(72))
 
@@ -908,10 +916,24 @@ def test_episodes_keep_k_rows_of_a_task_and_place_it_from_them():
     assert sorted(expected) == sorted(sources[e].tolist())
 
 
-def test_auto_transfer_fits_the_rule_of_least_episode_loss():
+def test_auto_transfer_is_instance_when_the_estimator_takes_sample_weight():
     X, y, tasks = _few_and_many()
     model = MetricMetaEstimator(Ridge(), random_state=0).fit(X, y, tasks=tasks)
-    assert sorted(model.episode_loss_) == ["ensemble", "instance"]
+    assert model.transfer_rule_.name == "instance"
+    assert list(model.episode_loss_) == ["instance"]
+    knn = MetricMetaEstimator(KNeighborsRegressor(n_neighbors=3), random_state=0)
+    assert knn.fit(X, y, tasks=tasks).transfer_rule_.name == "ensemble"
+    # a fixed strength means something else for each rule: name the rule
+    with pytest.raises(ValueError, match=r"strength=2\.0 with transfer='auto'"):
+        MetricMetaEstimator(Ridge(), strength=2.0).fit(X, y, tasks=tasks)
+
+
+def test_a_list_of_rules_fits_the_one_of_least_episode_loss():
+    X, y, tasks = _few_and_many()
+    rules = ["ensemble", "instance"]
+    model = MetricMetaEstimator(Ridge(), transfer=rules, random_state=0)
+    model.fit(X, y, tasks=tasks)
+    assert sorted(model.episode_loss_) == rules
     best = min(model.episode_loss_, key=model.episode_loss_.get)
     assert model.transfer_rule_.name == best
     # each rule alone, with the same episodes, chooses the same settings
@@ -921,11 +943,15 @@ def test_auto_transfer_fits_the_rule_of_least_episode_loss():
     assert alone.episode_loss_[best] == pytest.approx(model.episode_loss_[best])
     assert_allclose(alone.predict(X, tasks=tasks), model.predict(X, tasks=tasks))
     # an estimator whose fit takes no sample_weight cannot transfer instances
-    knn = MetricMetaEstimator(KNeighborsRegressor(n_neighbors=3), random_state=0)
-    assert list(knn.fit(X, y, tasks=tasks).episode_loss_) == ["ensemble"]
-    # a fixed strength means something else for each rule: name the rule
-    with pytest.raises(ValueError, match=r"strength=2\.0 with transfer='auto'"):
-        MetricMetaEstimator(Ridge(), strength=2.0).fit(X, y, tasks=tasks)
+    knn = MetricMetaEstimator(KNeighborsRegressor(n_neighbors=3), transfer=rules)
+    with pytest.raises(ValueError, match="does not accept sample_weight"):
+        knn.fit(X, y, tasks=tasks)
+    with pytest.raises(ValueError, match=r"strength=2\.0 with transfer=\["):
+        MetricMetaEstimator(Ridge(), transfer=rules, strength=2.0).fit(
+            X, y, tasks=tasks
+        )
+    with pytest.raises(ValueError, match="at least one rule"):
+        MetricMetaEstimator(Ridge(), transfer=[]).fit(X, y, tasks=tasks)
 
 
 def test_temperature_is_chosen_for_a_rule_given_by_name_only():
@@ -958,9 +984,12 @@ class CountingRidge(Ridge):
         ("ensemble", lambda T, E: T + E),
         # four fits per episode, and one per task on its and its sources' rows
         ("instance", lambda T, E: 4 * E + T),
+        # "instance" for Ridge
+        ("auto", lambda T, E: 4 * E + T),
         # both, and the refits of the rule chosen if it is "instance"
-        ("auto", lambda T, E: T + E + 4 * E),
+        (["ensemble", "instance"], lambda T, E: T + E + 4 * E),
     ],
+    ids=["ensemble", "instance", "auto", "both"],
 )
 def test_episodes_are_a_fixed_budget_of_fits(transfer, fits):
     X, y, tasks = _few_and_many()
@@ -969,9 +998,8 @@ def test_episodes_are_a_fixed_budget_of_fits(transfer, fits):
         model = MetricMetaEstimator(
             CountingRidge(), transfer=transfer, n_episodes=n_episodes, random_state=0
         ).fit(X, y, tasks=tasks)
-        refits = (
-            20 if transfer == "auto" and model.transfer_rule_.name == "instance" else 0
-        )
+        both = isinstance(transfer, list)
+        refits = 20 if both and model.transfer_rule_.name == "instance" else 0
         assert CountingRidge.n_fits == fits(20, n_episodes) + refits
 
 

@@ -7,7 +7,7 @@ the labelled rows of the targets that may draw on it (the *transferability*,
 :mod:`._responses`), and lets a transfer rule decide how much each source
 contributes to each target: by adding the sources' rows, weighted, to the target's
 fit (``"instances"``) or by mixing the sources' predictions with the target's own
-(``"predictions"``, :mod:`._mixing`). How much (and, for ``transfer="auto"``, by
+(``"predictions"``, :mod:`._mixing`). How much (and, for a list of rules, by
 which rule) is chosen on episodes drawn from the fitted tasks (:mod:`._episodes`,
 :mod:`._strength`).
 """
@@ -78,7 +78,8 @@ class MetricMetaEstimator(PredictionMixin, BaseTaskEstimator):
 
     How much to transfer is learned across tasks, not from a target's few rows:
     the settings the estimator chooses from data (``strength="auto"``, the
-    temperature of ``"ensemble"``, and with ``transfer="auto"`` the rule) are
+    temperature of ``"ensemble"``, the tasks' offsets, and for a list of rules
+    the rule) are
     chosen once for all targets by the loss over *episodes* drawn from the
     fitted tasks. An episode keeps ``k`` rows of a task (``k`` the typical row
     count of the tasks with the fewest rows), hides the others, places the task
@@ -111,14 +112,16 @@ class MetricMetaEstimator(PredictionMixin, BaseTaskEstimator):
     ----------
     estimator : estimator object
         A scikit-learn classifier or regressor, cloned once per task.
-    transfer : "auto", str, BaseTransferRule or type, default="auto"
+    transfer : "auto", str, BaseTransferRule, type or list, default="auto"
         Transfer rule: a registered name (``"none"``, ``"ensemble"``,
         ``"instance"``, ``"select"``, or one a plugin adds), a rule instance or
-        class, or ``"auto"``: ``"ensemble"`` and ``"instance"`` (the latter
-        when ``estimator.fit`` takes ``sample_weight``), each with its settings
-        chosen on the episodes, and the one of least loss on them is fitted
-        (``transfer_rule_``, ``episode_loss_``). ``"auto"`` needs
-        ``strength="auto"``. Rules that transfer ``"parameters"`` are refused.
+        class; ``"auto"``, the rule that wins the benchmarks among those the
+        estimator can use: ``"instance"`` when ``estimator.fit`` takes
+        ``sample_weight``, ``"ensemble"`` otherwise; or a list of rules, each
+        with its settings chosen on the episodes, the one of least loss on them
+        fitted (``transfer_rule_``, ``episode_loss_``). ``"auto"`` and a list
+        need ``strength="auto"``. Rules that transfer ``"parameters"`` are
+        refused.
     task_features : str, BaseTaskFeatures or callable, default="moments"
         Task feature extractor: registered name, instance, class, or a function of
         one task's ``X`` returning a 1-D vector. Unused with a metric that compares
@@ -261,7 +264,8 @@ class MetricMetaEstimator(PredictionMixin, BaseTaskEstimator):
         none better).
     transfer_rule_ : BaseTransferRule
         The transfer rule fitted: the resolved ``transfer``, the one chosen by
-        ``transfer="auto"``, with its chosen temperature if it was chosen.
+        ``transfer="auto"`` or from a list, with its chosen temperature if it
+        was chosen.
     metric_ : BaseTaskMetric
         The resolved task metric.
     task_feature_extractor_ : BaseTaskFeatures or None
@@ -293,7 +297,8 @@ class MetricMetaEstimator(PredictionMixin, BaseTaskEstimator):
     each source model on its targets' rows, plus the episodes (``n_episodes``,
     a fixed budget however many the tasks). An instances rule adds one fit per
     task on the target's and its sources' rows (the own models are then fitted
-    only if the rule's weights use their scores, or for ``transfer="auto"``).
+    only if the rule's weights use their scores, or for a list of rules with a
+    predictions rule).
     Per-task fits, predictions and episodes run through joblib with one BLAS
     thread each: BLAS threads do not speed up many small fits, and on a busy
     machine waiting for them slows each fit down many times.
@@ -314,20 +319,21 @@ class MetricMetaEstimator(PredictionMixin, BaseTaskEstimator):
     >>> model.score(X, y, tasks=tasks) > 0.5
     True
 
-    ``transfer="auto"`` fitted the rule of least loss on the episodes:
+    ``transfer="auto"`` is ``"instance"`` for an estimator whose ``fit`` takes
+    ``sample_weight``: every task is refitted on its rows plus its sources'
+    rows, each source row weighing ``strength_`` (chosen on episodes) relative
+    to a row of the task:
 
-    >>> model.transfer_rule_.name in model.episode_loss_
-    True
+    >>> model.transfer_rule_.name, bool(0 < model.strength_[0] <= 1)
+    ('instance', True)
 
-    With ``transfer="instance"`` every task is refitted on its rows plus its
-    sources' rows, each source row weighing ``strength_`` (chosen from data)
-    relative to a row of the task:
+    Given a list of rules, the episodes choose among them:
 
-    >>> inst = MetricMetaEstimator(Ridge(), transfer="instance", n_neighbors=3,
-    ...                            random_state=0)
-    >>> inst = inst.fit(X, y, tasks=tasks)
-    >>> bool(0 < inst.strength_[0] <= 1)
-    True
+    >>> both = MetricMetaEstimator(Ridge(), transfer=["ensemble", "instance"],
+    ...                            n_neighbors=3, random_state=0)
+    >>> both = both.fit(X, y, tasks=tasks)
+    >>> sorted(both.episode_loss_), both.transfer_rule_.name in both.episode_loss_
+    (['ensemble', 'instance'], True)
 
     A task not seen in fit is predicted from its nearest tasks:
 
@@ -343,6 +349,8 @@ class MetricMetaEstimator(PredictionMixin, BaseTaskEstimator):
     _parameter_constraints: ClassVar[dict] = {
         "estimator": [HasMethods(["fit", "predict"])],
         **TASK_PARAMETER_CONSTRAINTS,
+        # a list of rules: the episodes choose among them
+        "transfer": [*TASK_PARAMETER_CONSTRAINTS["transfer"], list, tuple],
         "strength": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
         "scoring": [str, callable, None],
         "n_episodes": [Interval(Integral, 1, None, closed="left")],

@@ -18,9 +18,9 @@ __all__ = ["candidate_rules", "check_fit_data", "check_rule", "uses_scores"]
 #: What a rule of MetricMetaEstimator may transfer.
 KINDS = ("nothing", "instances", "predictions")
 
-#: The rules ``transfer="auto"`` chooses among (``"instance"`` only for an
-#: estimator whose ``fit`` takes ``sample_weight``).
-AUTO_RULES = ("ensemble", "instance")
+#: The rule of ``transfer="auto"``: the first of these the estimator can use
+#: (``"instance"`` needs a ``fit`` that takes ``sample_weight``).
+AUTO_RULES = ("instance", "ensemble")
 
 
 def check_rule(transfer):
@@ -55,22 +55,29 @@ def uses_scores(rule) -> bool:
 def candidate_rules(transfer, strength, estimator) -> list[tuple[object, bool]]:
     """The rules to fit, each with whether it was given by name.
 
-    One rule, or for ``transfer="auto"`` the rules of :data:`AUTO_RULES` the
-    estimator can use, among which the episodes choose.
+    One rule; for ``transfer="auto"`` the first rule of :data:`AUTO_RULES` the
+    estimator can use; for a list of rules, those rules, among which the
+    episodes choose.
     """
-    if not (isinstance(transfer, str) and transfer == "auto"):
-        return [(check_rule(transfer), isinstance(transfer, str))]
-    if strength != "auto":
+    is_auto = isinstance(transfer, str) and transfer == "auto"
+    several = isinstance(transfer, list | tuple)
+    if several and not transfer:
+        raise ValueError("transfer=[]: give at least one rule to choose from.")
+    if (is_auto or (several and len(transfer) > 1)) and strength != "auto":
         raise ValueError(
-            f"strength={strength!r} with transfer='auto': the strength of each rule "
-            "means something else (a pseudo-count of rows for 'ensemble', the "
-            "weight of a source row for 'instance'), and 'auto' chooses the rule "
-            "and its strength together. Name the rule (transfer='ensemble' or "
+            f"strength={strength!r} with transfer={transfer!r}: the strength of "
+            "each rule means something else (a pseudo-count of rows for "
+            "'ensemble', the weight of a source row for 'instance'), and the rule "
+            "is chosen with its strength. Name the rule (transfer='ensemble' or "
             "'instance') to fix its strength, or leave strength='auto'."
         )
+    if several:
+        return [(check_rule(rule), isinstance(rule, str)) for rule in transfer]
+    if not is_auto:
+        return [(check_rule(transfer), isinstance(transfer, str))]
     accepts_weights = has_fit_parameter(estimator, "sample_weight")
-    names = [n for n in AUTO_RULES if n != "instance" or accepts_weights]
-    return [(check_rule(name), True) for name in names]
+    name = next(n for n in AUTO_RULES if n != "instance" or accepts_weights)
+    return [(check_rule(name), True)]
 
 
 def check_fit_data(meta, X, y, sample_weight, rules):
