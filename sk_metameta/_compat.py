@@ -5,11 +5,12 @@ module changes.
 """
 
 from sklearn.base import _fit_context
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils._param_validation import HasMethods, Hidden, Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight
 
 __all__ = [
     "HasMethods",
+    "Hidden",
     "Interval",
     "StrOptions",
     "_check_sample_weight",

@@ -152,7 +152,9 @@ def test_explanation_of_a_task_alone():
 def test_explain_a_classifier_with_transferability(data):
     X, _, tasks = data
     y = np.where(X[:, 0] > np.median(X[:, 0]), "hi", "lo")
-    model = MetricMetaEstimator(LogisticRegression(), n_neighbors=3)
+    model = MetricMetaEstimator(
+        LogisticRegression(), transfer="ensemble", n_neighbors=3
+    )
     model.fit(X, y, tasks=tasks)
     info = model.explain(0)
     for source in info.sources:

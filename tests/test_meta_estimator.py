@@ -1,4 +1,5 @@
 import warnings
+from copy import deepcopy
 from typing import ClassVar
 
 import numpy as np
@@ -219,15 +220,16 @@ def _shared_or_own_tasks(shared, n_tasks=12, n_rows=10, seed=0):
 
 
 def test_instance_auto_strength_follows_how_related_the_tasks_are():
-    grid = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0]
     strengths = {}
     for shared in (True, False):
         X, y, tasks = _shared_or_own_tasks(shared)
-        model = MetricMetaEstimator(Ridge(alpha=1e-3), transfer="instance")
+        model = MetricMetaEstimator(
+            Ridge(alpha=1e-3), transfer="instance", random_state=0
+        )
         strength = model.fit(X, y, tasks=tasks).strength_
         assert_array_equal(strength, strength[0])  # one value for all tasks
         strengths[shared] = strength[0]
-        assert strengths[shared] in grid
+        assert 0.001 <= strengths[shared] <= 1.0
     # one function for all tasks: the sources' rows are as good as the target's
     assert strengths[True] >= 0.1, strengths
     # a function per task: source rows only add error
@@ -241,7 +243,10 @@ def test_instance_auto_strength_is_the_fixed_strength_it_chose():
     fixed = MetricMetaEstimator(Ridge(), transfer="instance", strength=chosen)
     fixed.fit(X, y, tasks=tasks)
     assert_array_equal(fixed.strength_, auto.strength_)
-    assert_allclose(fixed.predict(X, tasks=tasks), auto.predict(X, tasks=tasks))
+    # a fixed strength has no offsets: the same models, without them
+    unmoved = deepcopy(auto)
+    unmoved.offsets_ = np.zeros_like(auto.offsets_)
+    assert_allclose(fixed.predict(X, tasks=tasks), unmoved.predict(X, tasks=tasks))
 
 
 @pytest.mark.parametrize("seed", [0, 1])
@@ -482,13 +487,22 @@ def test_transferability_callable_scorer_and_log_loss_on_one_class_target():
         return float(np.mean(estimator.predict(X_target) == y_target))
 
     model = MetricMetaEstimator(
-        LogisticRegression(), transfer=UniformPredictions(), scoring=scorer
+        LogisticRegression(), transfer=UniformPredictions(), scoring=scorer, strength=2
     ).fit(X, y, tasks=tasks)
     accuracy = MetricMetaEstimator(
         LogisticRegression(), transfer=UniformPredictions()
     ).fit(X, y, tasks=tasks)
     assert len(calls) == 20 and set(calls) == {(1, 3)}
     assert_allclose(stored(model.transferability_), stored(accuracy.transferability_))
+    # with strength="auto" it also scores each episode's sources on its visible rows
+    calls.clear()
+    MetricMetaEstimator(
+        LogisticRegression(),
+        transfer=UniformPredictions(),
+        scoring=scorer,
+        n_episodes=7,
+    ).fit(X, y, tasks=tasks)
+    assert len(calls) == 20 + 7 * 4 and set(calls) == {(1, 3)}
 
     # log loss is defined on the global classes even when a target has one class
     y = y.copy()
@@ -762,10 +776,11 @@ def test_pandas_input_and_string_tasks(regression):
     X, y, tasks = regression
     frame = pd.DataFrame(X, columns=["a", "b", "c"])
     labels = pd.Series([f"site-{t}" for t in tasks])
-    model = MetricMetaEstimator(Ridge()).fit(frame, y, tasks=labels)
+    model = MetricMetaEstimator(Ridge(), random_state=0).fit(frame, y, tasks=labels)
     assert model.feature_names_in_.tolist() == ["a", "b", "c"]
     assert model.tasks_.tolist() == [f"site-{t}" for t in range(6)]
-    plain = MetricMetaEstimator(Ridge()).fit(X, y, tasks=labels.to_numpy())
+    plain = MetricMetaEstimator(Ridge(), random_state=0)
+    plain.fit(X, y, tasks=labels.to_numpy())
     assert_allclose(model.predict(frame, tasks=labels), plain.predict(X, tasks=labels))
     assert model.explain("site-3")["task"] == "site-3"
 
@@ -774,18 +789,19 @@ def test_pandas_input_and_string_tasks(regression):
 @pytest.mark.parametrize("transfer", ["ensemble", "instance"])
 def test_n_jobs_gives_the_same_model(regression, transfer):
     X, y, tasks = regression
-    one = MetricMetaEstimator(Ridge(), transfer=transfer, n_jobs=1).fit(
-        X, y, tasks=tasks
-    )
-    two = MetricMetaEstimator(Ridge(), transfer=transfer, n_jobs=2).fit(
-        X, y, tasks=tasks
-    )
+    params = {"transfer": transfer, "random_state": 0}
+    one = MetricMetaEstimator(Ridge(), n_jobs=1, **params).fit(X, y, tasks=tasks)
+    two = MetricMetaEstimator(Ridge(), n_jobs=2, **params).fit(X, y, tasks=tasks)
     with parallel_config(backend="threading", n_jobs=2):
-        threads = MetricMetaEstimator(Ridge(), transfer=transfer).fit(X, y, tasks=tasks)
+        threads = MetricMetaEstimator(Ridge(), **params).fit(X, y, tasks=tasks)
     for other in (two, threads):
         assert_allclose(other.predict(X, tasks=tasks), one.predict(X, tasks=tasks))
         assert_allclose(dense(other.source_weights_), dense(one.source_weights_))
         assert_allclose(other.own_weights_, one.own_weights_)
+        assert_allclose(other.strength_, one.strength_)
+        if transfer == "instance":  # its source weights do not use the scores
+            assert other.transferability_ is None and one.transferability_ is None
+            continue
         assert_allclose(stored(other.transferability_), stored(one.transferability_))
 
 
@@ -818,7 +834,10 @@ def test_explain(regression):
 
 def test_scorer_without_sample_weight_is_a_clear_error(regression):
     X, y, tasks = regression
-    model = MetricMetaEstimator(Ridge(), scoring=make_scorer(max_error))
+    # the scorer weighs the sources of a predictions rule
+    model = MetricMetaEstimator(
+        Ridge(), transfer="ensemble", scoring=make_scorer(max_error)
+    )
     with pytest.raises(ValueError, match="does not accept sample_weight"):
         model.fit(X, y, tasks=tasks, sample_weight=np.ones(72))
 
@@ -841,3 +860,281 @@ def test_auto_strength_is_one_pseudo_count_chosen_from_data():
     fixed = MetricMetaEstimator(Ridge(), transfer=UniformPredictions(), strength=m[0])
     fixed.fit(X, y, tasks=tasks)
     assert_allclose(fixed.own_weights_, own)
+
+
+# -- episodes: how much to transfer, learned on the source tasks ----------------------
+def _few_and_many(n_few=4, n_many=16, k=5, seed=0):
+    """Tasks of 30 rows, the first ``n_few`` of them cut to ``k`` rows."""
+    X, y, tasks = make_related_tasks(
+        n_few + n_many, 30, n_features=3, noise=1.0, random_state=seed
+    )
+    position = np.arange(tasks.size) - np.searchsorted(tasks, tasks)
+    keep = (tasks >= n_few) | (position < k)
+    return X[keep], y[keep], tasks[keep]
+
+
+def test_episodes_keep_k_rows_of_a_task_and_place_it_from_them():
+    from sk_metameta._meta._episodes import (
+        draw_episodes,
+        episode_k,
+        locate_episodes,
+    )
+    from sk_metameta._task_space import TaskSpace
+    from sk_metameta._tasks import check_tasks
+    from sk_metameta.neighbors import find_task_neighbors
+
+    X, y, tasks = _few_and_many()
+    index = check_tasks(tasks)
+    # the typical row count of the few-row tasks: the median of the smallest
+    # quarter of the row counts (4 tasks of 5 rows, 16 of 30)
+    assert episode_k(index.counts) == 5
+    has_sources = np.ones(index.n_tasks, dtype=bool)
+    episodes = draw_episodes(index, has_sources, 40, np.random.RandomState(0))
+    assert episodes.n_episodes == 40
+    # drawn from the tasks with k + 5 rows, each once before any twice
+    assert set(episodes.tasks[:16]) == set(range(4, 20))
+    for t, visible, hidden in zip(
+        episodes.tasks, episodes.visible, episodes.hidden, strict=True
+    ):
+        rows = np.flatnonzero(tasks == t)
+        assert visible.size == 5 and hidden.size == 25
+        assert np.intersect1d(visible, hidden).size == 0
+        assert np.union1d(visible, hidden).tolist() == rows.tolist()
+    # a task drawn twice sees other rows the second time
+    assert not np.array_equal(episodes.visible[0], episodes.visible[16])
+    # its sources are the nearest other tasks seen from its visible rows only
+    space = TaskSpace("moments", "euclidean", n_neighbors=3).fit(X, y, index)
+    locate_episodes(space, X, y, index, episodes)
+    sources = [episodes.sources(e) for e in range(episodes.n_episodes)]
+    for e, t in enumerate(episodes.tasks):
+        assert t not in sources[e] and sources[e].size == 3
+    e = 0
+    visible = check_tasks(np.zeros(5, dtype=int))
+    F = space.extractor_.transform(X[episodes.visible[e]], tasks=visible)
+    found = find_task_neighbors(F, space.features_, n_neighbors=4, exclude_self=False)
+    expected = [s for s in found.indices[0] if s != episodes.tasks[e]][:3]
+    assert sorted(expected) == sorted(sources[e].tolist())
+
+
+def test_auto_transfer_is_instance_when_the_estimator_takes_sample_weight():
+    X, y, tasks = _few_and_many()
+    model = MetricMetaEstimator(Ridge(), random_state=0).fit(X, y, tasks=tasks)
+    assert model.transfer_rule_.name == "instance"
+    assert list(model.episode_loss_) == ["instance"]
+    knn = MetricMetaEstimator(KNeighborsRegressor(n_neighbors=3), random_state=0)
+    assert knn.fit(X, y, tasks=tasks).transfer_rule_.name == "ensemble"
+    # a fixed strength means something else for each rule: name the rule
+    with pytest.raises(ValueError, match=r"strength=2\.0 with transfer='auto'"):
+        MetricMetaEstimator(Ridge(), strength=2.0).fit(X, y, tasks=tasks)
+
+
+def test_a_list_of_rules_fits_the_one_of_least_episode_loss():
+    X, y, tasks = _few_and_many()
+    rules = ["ensemble", "instance"]
+    model = MetricMetaEstimator(Ridge(), transfer=rules, random_state=0)
+    model.fit(X, y, tasks=tasks)
+    assert sorted(model.episode_loss_) == rules
+    best = min(model.episode_loss_, key=model.episode_loss_.get)
+    assert model.transfer_rule_.name == best
+    # each rule alone, with the same episodes, chooses the same settings
+    alone = MetricMetaEstimator(Ridge(), transfer=best, random_state=0)
+    alone.fit(X, y, tasks=tasks)
+    assert_allclose(alone.strength_, model.strength_)
+    assert alone.episode_loss_[best] == pytest.approx(model.episode_loss_[best])
+    assert_allclose(alone.predict(X, tasks=tasks), model.predict(X, tasks=tasks))
+    # an estimator whose fit takes no sample_weight cannot transfer instances
+    knn = MetricMetaEstimator(KNeighborsRegressor(n_neighbors=3), transfer=rules)
+    with pytest.raises(ValueError, match="does not accept sample_weight"):
+        knn.fit(X, y, tasks=tasks)
+    with pytest.raises(ValueError, match=r"strength=2\.0 with transfer=\["):
+        MetricMetaEstimator(Ridge(), transfer=rules, strength=2.0).fit(
+            X, y, tasks=tasks
+        )
+    with pytest.raises(ValueError, match="at least one rule"):
+        MetricMetaEstimator(Ridge(), transfer=[]).fit(X, y, tasks=tasks)
+
+
+def test_temperature_is_chosen_for_a_rule_given_by_name_only():
+    from sk_metameta._meta._strength import TEMPERATURES
+    from sk_metameta.transfer import EnsembleTransfer
+
+    X, y, tasks = _few_and_many()
+    named = MetricMetaEstimator(Ridge(), transfer="ensemble", random_state=0)
+    assert named.fit(X, y, tasks=tasks).transfer_rule_.temperature in TEMPERATURES
+    given = EnsembleTransfer(temperature=3.0)
+    model = MetricMetaEstimator(Ridge(), transfer=given, random_state=0)
+    assert model.fit(X, y, tasks=tasks).transfer_rule_.temperature == 3.0
+    assert given.temperature == 3.0  # the user's rule is not changed
+
+
+class CountingRidge(Ridge):
+    """Ridge that counts its fits (in this process: n_jobs=1)."""
+
+    n_fits: ClassVar[int] = 0
+
+    def fit(self, X, y, sample_weight=None):
+        type(self).n_fits += 1
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
+@pytest.mark.parametrize(
+    ("transfer", "fits"),
+    [
+        # own models, and one fit per episode on its visible rows
+        ("ensemble", lambda T, E: T + E),
+        # four fits per episode, and one per task on its and its sources' rows
+        ("instance", lambda T, E: 4 * E + T),
+        # "instance" for Ridge
+        ("auto", lambda T, E: 4 * E + T),
+        # both, and the refits of the rule chosen if it is "instance"
+        (["ensemble", "instance"], lambda T, E: T + E + 4 * E),
+    ],
+    ids=["ensemble", "instance", "auto", "both"],
+)
+def test_episodes_are_a_fixed_budget_of_fits(transfer, fits):
+    X, y, tasks = _few_and_many()
+    for n_episodes in (10, 30):
+        CountingRidge.n_fits = 0
+        model = MetricMetaEstimator(
+            CountingRidge(), transfer=transfer, n_episodes=n_episodes, random_state=0
+        ).fit(X, y, tasks=tasks)
+        both = isinstance(transfer, list)
+        refits = 20 if both and model.transfer_rule_.name == "instance" else 0
+        assert CountingRidge.n_fits == fits(20, n_episodes) + refits
+
+
+def test_instance_fit_weights_average_one():
+    # the estimator's regularisation acts on a target's and its sources' rows as
+    # on that many rows: the relative weights are scaled to average one
+    X = np.array([[0.0], [1.0], [0.0], [1.0], [9.0], [10.0]])
+    y = np.array([0.0, 1.0, 0.2, 1.2, 50.0, 60.0])
+    tasks = np.array(["a", "a", "b", "b", "c", "c"])
+    model = MetricMetaEstimator(
+        Ridge(alpha=3.0), transfer=UniformInstances(), n_neighbors=1, strength=0.5
+    ).fit(X, y, tasks=tasks)
+    w = np.array([1, 1, 0.5, 0.5])
+    expected = Ridge(alpha=3.0).fit(X[:4], y[:4], sample_weight=w * 4 / w.sum())
+    assert_allclose(model.estimators_[0].coef_, expected.coef_)
+    unscaled = Ridge(alpha=3.0).fit(X[:4], y[:4], sample_weight=w)
+    assert not np.allclose(unscaled.coef_, expected.coef_)
+
+
+def test_n_folds_is_deprecated(regression):
+    X, y, tasks = regression
+    with pytest.warns(FutureWarning, match="n_folds is deprecated"):
+        MetricMetaEstimator(Ridge(), n_folds=3).fit(X, y, tasks=tasks)
+
+
+class BlasThreadsRidge(Ridge):
+    """Ridge that records how many BLAS threads its fit could use."""
+
+    def fit(self, X, y, sample_weight=None):
+        from threadpoolctl import threadpool_info
+
+        blas = [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"]
+        self.blas_threads_ = max(blas)
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_per_task_fits_run_with_one_blas_thread(regression, n_jobs):
+    # joblib workers are other processes: they do not inherit the limit
+    X, y, tasks = regression
+    model = MetricMetaEstimator(
+        BlasThreadsRidge(), transfer="ensemble", n_jobs=n_jobs, random_state=0
+    ).fit(X, y, tasks=tasks)
+    assert [m.blas_threads_ for m in model.estimators_] == [1] * 6
+
+
+# -- offsets: transferred predictions recentred on each task's rows --------------------
+def test_task_offsets_are_shrunk_mean_residuals_and_calibrated_log_odds():
+    from sk_metameta._meta._offsets import shifted, task_offsets
+
+    rng = np.random.default_rng(0)
+    codes = np.repeat([0, 1, 2], [4, 10, 6])
+    response = rng.normal(size=(20, 1))
+    truth = response + np.array([1.0, -2.0, 0.5])[codes, None]
+    delta = task_offsets(response, truth, codes, 4, 2.0, log=False)
+    assert_allclose(delta[:3, 0], [4 / 6, -20 / 12, 3 / 8])  # n / (n + m) of it
+    assert_allclose(delta[3], 0.0)  # a task without rows
+    assert_allclose(task_offsets(response, truth, codes, 3, np.inf, log=False), 0.0)
+    # a classifier: with m = 0 the moved probabilities of a task average its
+    # class frequencies (the maximum of its likelihood); m > 0 moves them less
+    p = rng.uniform(0.2, 0.8, size=20)
+    proba = np.column_stack([1 - p, p])
+    y = (rng.uniform(size=20) < np.where(codes == 1, 0.9, 0.3)).astype(int)
+    onehot = np.eye(2)[y]
+    free = task_offsets(proba, onehot, codes, 3, 0.0, log=True)
+    moved = shifted(proba, free[codes], log=True)
+    for t in range(3):
+        assert_allclose(
+            moved[codes == t].mean(0), onehot[codes == t].mean(0), atol=1e-4
+        )
+    shrunk = shifted(
+        proba, task_offsets(proba, onehot, codes, 3, 5.0, log=True)[codes], True
+    )
+    for t in range(3):
+        before, after = proba[codes == t, 1].mean(), shrunk[codes == t, 1].mean()
+        target = onehot[codes == t, 1].mean()
+        assert abs(after - target) < abs(before - target)
+
+
+def _shifted_tasks(n_tasks=24, n_rows=30, seed=0):
+    """One linear function for all tasks, each task with an intercept of its own."""
+    rng = np.random.default_rng(seed)
+    tasks = np.repeat(np.arange(n_tasks), n_rows)
+    X = rng.normal(size=(tasks.size, 3))
+    level = 3.0 * rng.normal(size=n_tasks)
+    y = X @ np.array([1.0, -2.0, 0.5]) + level[tasks] + rng.normal(size=tasks.size)
+    return X, y, tasks
+
+
+def test_offsets_recentre_each_task_on_its_rows():
+    X, y, tasks = _shifted_tasks()
+    position = np.arange(tasks.size) - np.searchsorted(tasks, tasks)
+    train = (tasks >= 6) | (position < 8)  # six targets with 8 labelled rows
+    test = ~train
+    model = MetricMetaEstimator(Ridge(), random_state=0)
+    model.fit(X[train], y[train], tasks=tasks[train])
+    # the levels differ: the offsets are chosen, and fitted on each task's rows
+    assert np.isfinite(model.offset_strength_)
+    assert model.offsets_.shape == (24, 1)
+    assert np.abs(model.offsets_).max() > 0.5
+    # a prediction is the transferred one moved by its task's offset
+    plain = deepcopy(model)
+    plain.offsets_ = np.zeros_like(model.offsets_)
+    rows = test & (tasks == 2)
+    assert_allclose(
+        model.predict(X[rows], tasks=tasks[rows]),
+        plain.predict(X[rows], tasks=tasks[rows]) + model.offsets_[2, 0],
+    )
+    # a task not seen in fit has none
+    new_task = np.full(rows.sum(), 99)
+    assert_allclose(
+        model.predict(X[rows], tasks=new_task), plain.predict(X[rows], tasks=new_task)
+    )
+    # a fixed strength: no offsets
+    fixed = MetricMetaEstimator(Ridge(), transfer="ensemble", strength=3.0)
+    fixed.fit(X[train], y[train], tasks=tasks[train])
+    assert fixed.offset_strength_ == np.inf and not fixed.offsets_.any()
+    # and the targets are predicted as well as by a pooled model with a task
+    # intercept, the model of these data
+    from sk_metameta.model_selection import PooledModel
+
+    pooled = PooledModel(Ridge(), task_intercept=True)
+    pooled.fit(X[train], y[train], tasks=tasks[train])
+    ours = r2_score(y[test], model.predict(X[test], tasks=tasks[test]))
+    theirs = r2_score(y[test], pooled.predict(X[test], tasks=tasks[test]))
+    assert ours > theirs - 0.02, (ours, theirs)
+
+
+def test_classifier_offsets_move_labels_and_probabilities_together():
+    X, y, tasks = classification_tasks(n_tasks=8, n_rows=30, seed=1)
+    model = MetricMetaEstimator(LogisticRegression(), random_state=0)
+    model.fit(X, y, tasks=tasks)
+    model.offsets_ = np.linspace(-2, 2, 16).reshape(8, 2)  # as if fitted
+    proba = model.predict_proba(X, tasks=tasks)
+    assert_allclose(proba.sum(axis=1), 1.0)
+    assert_array_equal(
+        model.predict(X, tasks=tasks), model.classes_[np.argmax(proba, axis=1)]
+    )

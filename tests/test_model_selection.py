@@ -4,6 +4,8 @@ import warnings
 
 import numpy as np
 import pytest
+import sklearn
+from numpy.testing import assert_array_equal
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.exceptions import SkipTestWarning
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
@@ -11,7 +13,12 @@ from sklearn.utils.estimator_checks import check_estimator
 
 from sk_metameta import check_tasks
 from sk_metameta.datasets import make_related_tasks
-from sk_metameta.model_selection import PerTaskModel, PooledModel, few_shot_evaluation
+from sk_metameta.model_selection import (
+    FewShotSplit,
+    PerTaskModel,
+    PooledModel,
+    few_shot_evaluation,
+)
 
 # -- few-shot harness ----------------------------------------------------------------
 
@@ -446,3 +453,109 @@ def test_task_average_of_log_loss_matches_sklearn_per_task():
             rows = test_tasks == t
             expected[t] = log_loss(y[test][rows], proba[rows], labels=[0, 1])
     np.testing.assert_allclose(result.task_scores[0, 0, 0], expected, rtol=1e-10)
+
+
+# -- FewShotSplit ---------------------------------------------------------------------
+def _uneven_tasks():
+    sizes = np.array([12, 30, 8, 25, 16, 40, 9, 20])
+    tasks = np.repeat(np.array(list("abcdefgh")), sizes)
+    return np.zeros((tasks.size, 1)), tasks, check_tasks(tasks)
+
+
+def test_few_shot_split_keeps_k_rows_of_each_target_and_all_of_the_sources():
+    X, tasks, index = _uneven_tasks()
+    cv = FewShotSplit(k=4, n_splits=3, min_test_rows=6, random_state=0)
+    eligible = index.labels[index.counts >= 10]  # every task but "c" and "g"
+    splits = list(cv.split(X, groups=tasks))
+    assert len(splits) == cv.get_n_splits() == 3
+    seen = []
+    for train, test in splits:
+        assert np.intersect1d(train, test).size == 0
+        assert np.union1d(train, test).size == tasks.size
+        targets = np.unique(tasks[test])
+        seen.extend(targets.tolist())
+        for t in np.unique(tasks):
+            n_train, n_all = np.sum(tasks[train] == t), np.sum(tasks == t)
+            assert n_train == (4 if t in targets else n_all)
+    # every eligible task is a target exactly once, the folds as even as can be
+    assert sorted(seen) == sorted(eligible.tolist())
+    assert sorted(len(np.unique(tasks[test])) for _, test in splits) == [2, 2, 2]
+    # an int seed gives the same splits on every call; another seed others
+    again = list(cv.split(X, groups=tasks))
+    for (train, test), (train2, test2) in zip(splits, again, strict=True):
+        assert_array_equal(train, train2)
+        assert_array_equal(test, test2)
+    other = list(FewShotSplit(4, n_splits=3, random_state=1).split(X, groups=tasks))
+    assert any(
+        not np.array_equal(a[1], b[1]) for a, b in zip(splits, other, strict=True)
+    )
+
+
+def test_few_shot_split_is_the_protocol_of_few_shot_evaluation():
+    X, tasks, _ = _uneven_tasks()
+    X = np.column_stack([np.arange(tasks.size), X])
+    y = np.random.RandomState(0).rand(tasks.size)
+    _LOG.clear()
+    kwargs = {"n_folds": 3, "min_test_rows": 6, "random_state": 0}
+    few_shot_evaluation(X, y, tasks, {"spy": SpyRegressor()}, ks=[4], **kwargs)
+    fits = [entry[1] for entry in _LOG if entry[0] == "fit"]
+    predicts = [entry[1] for entry in _LOG if entry[0] == "predict"]
+    cv = FewShotSplit(k=4, n_splits=3, min_test_rows=6, random_state=0)
+    splits = list(cv.split(X, groups=tasks))
+    assert len(fits) == len(splits) == 3
+    for fitted, predicted, (train, test) in zip(fits, predicts, splits, strict=True):
+        assert_array_equal(np.sort(fitted), train)
+        assert_array_equal(np.sort(predicted), test)
+
+
+@pytest.mark.parametrize(
+    ("params", "groups", "match"),
+    [
+        ({}, None, "pass groups=tasks"),
+        ({"k": 0}, "tasks", "k must be an int >= 1"),
+        ({"n_splits": 1}, "tasks", "n_splits must be an int >= 2"),
+        ({"min_test_rows": 0}, "tasks", "min_test_rows must be an int >= 1"),
+        ({"k": 30, "n_splits": 2}, "tasks", "at least 2 tasks with k \\+ min_test"),
+    ],
+)
+def test_few_shot_split_errors(params, groups, match):
+    X, tasks, _ = _uneven_tasks()
+    cv = FewShotSplit(**params)
+    with pytest.raises(ValueError, match=match):
+        next(cv.split(X, groups=tasks if groups else None))
+
+
+def test_few_shot_split_in_a_grid_search_with_routed_tasks():
+    from sklearn.base import clone
+    from sklearn.model_selection import GridSearchCV
+
+    from sk_metameta import MetricMetaEstimator, get_task_scorer
+
+    X, y, tasks = make_related_tasks(
+        n_tasks=12, n_samples_per_task=25, noise=1.0, random_state=0
+    )
+    cv = FewShotSplit(k=5, n_splits=3, random_state=0)
+    grid = {"transfer": ["none", "ensemble"]}
+    search = GridSearchCV(
+        MetricMetaEstimator(Ridge(), random_state=0),
+        grid,
+        cv=cv,
+        scoring=get_task_scorer("r2"),
+    )
+    with sklearn.config_context(enable_metadata_routing=True):
+        search.fit(X, y, tasks=tasks, groups=tasks)
+    # each split's score is the model fitted on its training rows, scored on the
+    # targets' other rows with their tasks
+    for i, params in enumerate(search.cv_results_["params"]):
+        for j, (train, test) in enumerate(cv.split(X, groups=tasks)):
+            model = clone(search.estimator).set_params(**params)
+            model.fit(X[train], y[train], tasks=tasks[train])
+            expected = model.score(X[test], y[test], tasks=tasks[test])
+            assert search.cv_results_[f"split{j}_test_score"][i] == pytest.approx(
+                expected
+            )
+    # with 5 labelled rows a target is better off with transfer: the few-shot
+    # protocol tells the settings apart (GroupKFold would score them the same)
+    assert search.best_params_ == {"transfer": "ensemble"}
+    scores = search.cv_results_["mean_test_score"]
+    assert scores[1] > scores[0] + 0.1

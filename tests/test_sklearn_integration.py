@@ -73,7 +73,7 @@ def classification_data(seed=0):
 
 
 ESTIMATORS = {
-    "meta-ridge": lambda: MetricMetaEstimator(Ridge()),
+    "meta-ridge": lambda: MetricMetaEstimator(Ridge(), random_state=0),
     "transfer-regressor": TransferRegressor,
 }
 

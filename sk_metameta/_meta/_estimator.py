@@ -6,22 +6,22 @@ task metric, shared with every task estimator), scores every source task's model
 the labelled rows of the targets that may draw on it (the *transferability*,
 :mod:`._responses`), and lets a transfer rule decide how much each source
 contributes to each target: by adding the sources' rows, weighted, to the target's
-fit (``"instances"``, strength from :mod:`._strength`) or by mixing the sources'
-predictions with the target's own (``"predictions"``, :mod:`._mixing`).
+fit (``"instances"``) or by mixing the sources' predictions with the target's own
+(``"predictions"``, :mod:`._mixing`). How much (and, for a list of rules, by
+which rule) is chosen on episodes drawn from the fitted tasks (:mod:`._episodes`,
+:mod:`._strength`).
 """
 
 from __future__ import annotations
 
+import warnings
 from copy import deepcopy
 from numbers import Integral, Real
 from typing import ClassVar
 
 import numpy as np
 from scipy import sparse
-from sklearn.metrics import accuracy_score, r2_score
-from sklearn.utils import get_tags
-from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils import check_random_state, get_tags
 
 from .._base import (
     TASK_PARAMETER_CONSTRAINTS,
@@ -30,38 +30,36 @@ from .._base import (
 )
 from .._compat import (
     HasMethods,
+    Hidden,
     Interval,
     StrOptions,
     _fit_context,
 )
-from .._components import component_errors
 from .._threads import with_one_blas_thread
-from ..transfer.base import check_source_weights, normalize_rows
-from ._inputs import check_fit_data, check_rule
-from ._mixing import combine, mixture_weights, zero_shot_weights
+from ._episodes import draw_episodes, episode_responses, locate_episodes
+from ._inputs import candidate_rules, check_fit_data, uses_scores
+from ._mixing import combine, mixture_weights, rule_weights
+from ._offsets import task_offsets
 from ._per_task import (
     check_classes_per_task,
     classes_per_task,
+    feasible_rules,
     fit_models,
     fit_sets,
 )
-from ._responses import fill_unscored, resolve_scoring, transferability
-from ._strength import choose_instance_strength, own_weights
+from ._predict import PredictionMixin
+from ._responses import (
+    episode_transferability,
+    resolve_scoring,
+    transferability,
+    validate_once,
+)
+from ._strength import choose, own_weights
 
 __all__ = ["MetricMetaEstimator"]
 
 
-def _base_has(attr):
-    """``available_if`` check: the wrapped estimator has the method ``attr``."""
-
-    def check(self):
-        getattr(self.estimator, attr)
-        return True
-
-    return check
-
-
-class MetricMetaEstimator(BaseTaskEstimator):
+class MetricMetaEstimator(PredictionMixin, BaseTaskEstimator):
     """Any scikit-learn estimator, one per task, with transfer between similar tasks.
 
     For every task (the rows that share a ``tasks`` label) the estimator fits a
@@ -77,6 +75,18 @@ class MetricMetaEstimator(BaseTaskEstimator):
       ``sample_weight``);
     - ``"predictions"`` rules (``"ensemble"``, ``"select"``): the target's
       prediction mixes its own model's with the sources' models', weighted.
+
+    How much to transfer is learned across tasks, not from a target's few rows:
+    the settings the estimator chooses from data (``strength="auto"``, the
+    temperature of ``"ensemble"``, the tasks' offsets, and for a list of rules
+    the rule) are
+    chosen once for all targets by the loss over *episodes* drawn from the
+    fitted tasks. An episode keeps ``k`` rows of a task (``k`` the typical row
+    count of the tasks with the fewest rows), hides the others, places the task
+    among the other tasks from its visible rows alone, transfers to it and
+    scores the transfer on its hidden rows: the few-shot situation, simulated
+    where the truth is known (the splits of
+    :class:`~sk_metameta.model_selection.FewShotSplit`).
 
     Rules that transfer parameters belong to linear models: use
     :class:`~sk_metameta.TransferRegressor` for them.
@@ -102,10 +112,16 @@ class MetricMetaEstimator(BaseTaskEstimator):
     ----------
     estimator : estimator object
         A scikit-learn classifier or regressor, cloned once per task.
-    transfer : str, BaseTransferRule or type, default="ensemble"
+    transfer : "auto", str, BaseTransferRule, type or list, default="auto"
         Transfer rule: a registered name (``"none"``, ``"ensemble"``,
         ``"instance"``, ``"select"``, or one a plugin adds), a rule instance or
-        class. Rules that transfer ``"parameters"`` are refused.
+        class; ``"auto"``, the rule that wins the benchmarks among those the
+        estimator can use: ``"instance"`` when ``estimator.fit`` takes
+        ``sample_weight``, ``"ensemble"`` otherwise; or a list of rules, each
+        with its settings chosen on the episodes, the one of least loss on them
+        fitted (``transfer_rule_``, ``episode_loss_``). ``"auto"`` and a list
+        need ``strength="auto"``. Rules that transfer ``"parameters"`` are
+        refused.
     task_features : str, BaseTaskFeatures or callable, default="moments"
         Task feature extractor: registered name, instance, class, or a function of
         one task's ``X`` returning a 1-D vector. Unused with a metric that compares
@@ -131,38 +147,62 @@ class MetricMetaEstimator(BaseTaskEstimator):
 
         - predictions rules: the target's own model gets the weight
           ``n_rows / (n_rows + strength)`` and the sources' ensemble the rest;
-          ``"auto"`` chooses ``strength`` from data, one value for all tasks (a
-          per-task choice on a few rows is too noisy): the one whose mixtures of
-          each task's cross-fitted own predictions (``n_folds`` folds of its rows)
-          with its sources' predictions on the same rows have the least squared
-          error over all tasks' rows, on a grid from 0 (own model alone) to
-          infinity (sources alone);
+          ``"auto"`` chooses ``strength``, one value for all tasks, on a grid
+          from 0 (own model alone) to infinity (sources alone): the one whose
+          mixtures have the least loss over the episodes (the own model of an
+          episode fitted on its visible rows). A rule given by name that has a
+          ``temperature`` (``"ensemble"``: how sharply the sources' scores on
+          the target's rows select them) gets its temperature chosen with it,
+          among 0, 0.5, 1, 2 and 4;
         - instances rules: a source row weighs ``strength * w / mean(w)``
           relative to a target row, where ``w`` is its task's source weight and
           the mean is over the target's sources (0: the target's rows alone; 1:
-          a source row of average weight counts as much as a target row);
-          ``"auto"`` chooses ``strength`` from data, one value for all tasks,
-          among 0.001, 0.002, 0.005, ..., 0.5, 1: fits on each target's rows
-          (``n_folds`` folds, held out in turn) plus its sources' rows predict
-          its held-out rows, on up to 50 targets (evenly spaced in
-          ``tasks_``); each target's mean squared error (the Brier score for a
-          classifier) is averaged over the targets, and, walking up the grid
-          from the best strength, the largest one such that it and every
-          strength between are within one standard error of the best is chosen
-          (the one-standard-error rule). The rule's own ``strength`` parameter is
-          :class:`~sk_metameta.TransferRegressor`'s and is not used here;
+          a source row of average weight counts as much as a target row); the
+          weights of a fit are then scaled to average one, so that the
+          estimator's regularisation acts on them as on that many rows.
+          ``"auto"`` chooses ``strength``, one value for all tasks, on the
+          episodes: each episode's visible rows plus its sources' rows are
+          fitted with strengths of the grid 0.001, 0.003, 0.01, ..., 1 (every
+          other one, then the one next to the best of those: four fits per
+          episode) and predict its hidden rows; the strength of least loss,
+          refined between grid points by a parabola, is chosen. The rule's own
+          ``strength`` parameter is :class:`~sk_metameta.TransferRegressor`'s
+          and is not used here;
         - ``"nothing"`` rules: unused.
+
+        With ``"auto"`` each task's predictions also get an offset, fitted on
+        its labelled rows and shrunk toward zero (``offsets_``), when the
+        episodes find it helps: the pseudo-count of the offsets
+        (``offset_strength_``) is chosen with the strength, among 0.5, 1, 2,
+        5, 10, 20, 50 rows and infinity (no offset).
+
+        The loss of an episode is the mean over its hidden rows of the log loss
+        (a classifier with ``predict_proba``) or the squared error (the Brier
+        score for a classifier without probabilities), and the episodes count
+        the same.
     scoring : str or callable, default=None
         Evaluation metric of the transferability: a scikit-learn scorer name or a
         scorer ``scorer(estimator, X, y)`` (greater is better). ``None`` means
         ``"accuracy"`` for classifiers and ``"r2"`` for regressors.
-    n_folds : int, default=5
-        Number of cross-fitting folds of each task's rows for
-        ``strength="auto"`` (fewer for smaller tasks).
+    n_episodes : int, default=100
+        Number of episodes that choose the data-chosen settings: the budget of
+        ``strength="auto"``. An episode costs one fit of ``estimator`` on its
+        visible rows (predictions rules) or four fits on its visible rows and
+        its sources' rows (instances rules), wherever the tasks are many.
+    n_folds : int, default="deprecated"
+        Unused. The strengths are chosen on episodes (``n_episodes``), not by
+        cross-fitting each task's rows.
+
+        .. deprecated:: 0.2
+           ``n_folds`` will be removed; setting it warns.
     n_jobs : int, default=None
-        Number of joblib jobs for the per-task fits; ``None`` means 1 unless in a
-        :func:`joblib.parallel_config` context (which can also switch the backend,
-        to Dask for example).
+        Number of joblib jobs for the per-task fits and the episodes; ``None``
+        means 1 unless in a :func:`joblib.parallel_config` context (which can
+        also switch the backend, to Dask for example). Every job runs with one
+        BLAS thread.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the episodes (which tasks, which visible rows). Pass an int for
+        the same model on every fit.
 
     Attributes
     ----------
@@ -193,7 +233,8 @@ class MetricMetaEstimator(BaseTaskEstimator):
         rows of source ``s``'s model fitted on its own rows, stored for each
         task's sources; NaN for a source whose own model cannot be fitted (a
         classifier task of one class). ``None`` with a rule that transfers
-        nothing.
+        nothing, and with an instances rule whose source weights do not use
+        scores (``"instance"`` alone).
     source_weights_ : scipy.sparse.csr_array of shape (n_tasks, n_tasks)
         Weight of each source (column) for each target (row), from the transfer
         rule; each row sums to one, or is zero when the target draws on no source.
@@ -202,13 +243,29 @@ class MetricMetaEstimator(BaseTaskEstimator):
         with ``strength="auto"`` (one value for all tasks; for a predictions
         rule, the pseudo-count ``m`` of the own weights ``n_rows / (n_rows +
         m)``); ``None`` with a rule that transfers nothing or when no task may
-        draw on another (a single task). With ``strength="auto"`` and no target
-        that can be cross-fitted (no target with sources and two rows), 1.
+        draw on another (a single task). With ``strength="auto"`` and no
+        episode to draw (no task with sources and two rows), 1.
+    episode_loss_ : dict or None
+        Mean loss over the episodes of each rule considered (by name), at its
+        chosen settings; ``None`` with a fixed ``strength`` or without
+        episodes.
     own_weights_ : ndarray of shape (n_tasks,)
         Weight of each task's own model in its predictions (one except with a
         predictions rule; zero for a task without a model of its own).
+    offsets_ : ndarray of shape (n_tasks, n_responses)
+        Offset of each task's transferred predictions, fitted on its labelled
+        rows: added to a regressor's predictions (one column per output), to
+        the logarithm of a classifier's probabilities (one column per class of
+        ``classes_``). Zero without offsets, and for tasks not seen in fit.
+    offset_strength_ : float
+        Pseudo-count of the offsets, in rows: a task with ``n`` rows keeps
+        about ``n / (n + offset_strength_)`` of the shift its rows ask for;
+        ``inf`` without offsets (a fixed ``strength``, or the episodes found
+        none better).
     transfer_rule_ : BaseTransferRule
-        The resolved transfer rule.
+        The transfer rule fitted: the resolved ``transfer``, the one chosen by
+        ``transfer="auto"`` or from a list, with its chosen temperature if it
+        was chosen.
     metric_ : BaseTaskMetric
         The resolved task metric.
     task_feature_extractor_ : BaseTaskFeatures or None
@@ -236,11 +293,15 @@ class MetricMetaEstimator(BaseTaskEstimator):
     to it. Score such searches with :func:`~sk_metameta.get_task_scorer` (string
     scorers call ``predict`` without ``tasks``).
 
-    The cost of a fit is one fit of ``estimator`` per task (times ``n_folds + 1``
-    with ``strength="auto"`` and a predictions rule), and one prediction of each
-    source model on its targets' rows. An instances rule adds one fit per task on
-    the target's and its sources' rows, and with ``strength="auto"`` ten such
-    fits per fold of up to 50 targets; a fixed ``strength`` saves those.
+    The cost of a fit is one fit of ``estimator`` per task and one prediction of
+    each source model on its targets' rows, plus the episodes (``n_episodes``,
+    a fixed budget however many the tasks). An instances rule adds one fit per
+    task on the target's and its sources' rows (the own models are then fitted
+    only if the rule's weights use their scores, or for a list of rules with a
+    predictions rule).
+    Per-task fits, predictions and episodes run through joblib with one BLAS
+    thread each: BLAS threads do not speed up many small fits, and on a busy
+    machine waiting for them slows each fit down many times.
 
     Examples
     --------
@@ -249,7 +310,8 @@ class MetricMetaEstimator(BaseTaskEstimator):
     >>> from sk_metameta.datasets import make_related_tasks
     >>> X, y, tasks = make_related_tasks(n_tasks=8, n_samples_per_task=10,
     ...                                  random_state=0)
-    >>> model = MetricMetaEstimator(Ridge(), n_neighbors=3).fit(X, y, tasks=tasks)
+    >>> model = MetricMetaEstimator(Ridge(), n_neighbors=3, random_state=0)
+    >>> model = model.fit(X, y, tasks=tasks)
     >>> model.predict(X[:3], tasks=tasks[:3]).shape
     (3,)
     >>> model.source_weights_.shape, bool((model.source_weights_ > 0).sum(1).max() <= 3)
@@ -257,14 +319,21 @@ class MetricMetaEstimator(BaseTaskEstimator):
     >>> model.score(X, y, tasks=tasks) > 0.5
     True
 
-    With ``transfer="instance"`` every task is refitted on its rows plus its
-    sources' rows, each source row weighing ``strength_`` (chosen from data)
-    relative to a row of the task:
+    ``transfer="auto"`` is ``"instance"`` for an estimator whose ``fit`` takes
+    ``sample_weight``: every task is refitted on its rows plus its sources'
+    rows, each source row weighing ``strength_`` (chosen on episodes) relative
+    to a row of the task:
 
-    >>> inst = MetricMetaEstimator(Ridge(), transfer="instance", n_neighbors=3)
-    >>> inst = inst.fit(X, y, tasks=tasks)
-    >>> bool(0 < inst.strength_[0] <= 1)
-    True
+    >>> model.transfer_rule_.name, bool(0 < model.strength_[0] <= 1)
+    ('instance', True)
+
+    Given a list of rules, the episodes choose among them:
+
+    >>> both = MetricMetaEstimator(Ridge(), transfer=["ensemble", "instance"],
+    ...                            n_neighbors=3, random_state=0)
+    >>> both = both.fit(X, y, tasks=tasks)
+    >>> sorted(both.episode_loss_), both.transfer_rule_.name in both.episode_loss_
+    (['ensemble', 'instance'], True)
 
     A task not seen in fit is predicted from its nearest tasks:
 
@@ -280,17 +349,24 @@ class MetricMetaEstimator(BaseTaskEstimator):
     _parameter_constraints: ClassVar[dict] = {
         "estimator": [HasMethods(["fit", "predict"])],
         **TASK_PARAMETER_CONSTRAINTS,
+        # a list of rules: the episodes choose among them
+        "transfer": [*TASK_PARAMETER_CONSTRAINTS["transfer"], list, tuple],
         "strength": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
         "scoring": [str, callable, None],
-        "n_folds": [Interval(Integral, 2, None, closed="left")],
+        "n_episodes": [Interval(Integral, 1, None, closed="left")],
+        "n_folds": [
+            Interval(Integral, 2, None, closed="left"),
+            Hidden(StrOptions({"deprecated"})),
+        ],
         "n_jobs": [Integral, None],
+        "random_state": ["random_state"],
     }
 
     def __init__(
         self,
         estimator,
         *,
-        transfer="ensemble",
+        transfer="auto",
         task_features="moments",
         metric="euclidean",
         n_neighbors="auto",
@@ -298,8 +374,10 @@ class MetricMetaEstimator(BaseTaskEstimator):
         bandwidth="median",
         strength="auto",
         scoring=None,
-        n_folds=5,
+        n_episodes=100,
+        n_folds="deprecated",
         n_jobs=None,
+        random_state=None,
     ):
         self.estimator = estimator
         self.transfer = transfer
@@ -310,8 +388,10 @@ class MetricMetaEstimator(BaseTaskEstimator):
         self.bandwidth = bandwidth
         self.strength = strength
         self.scoring = scoring
+        self.n_episodes = n_episodes
         self.n_folds = n_folds
         self.n_jobs = n_jobs
+        self.random_state = random_state
 
     # -- type and tags, following the wrapped estimator --------------------------------
     def _base_type(self) -> str:
@@ -355,7 +435,7 @@ class MetricMetaEstimator(BaseTaskEstimator):
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Targets; several outputs only for a multi-output regressor.
         tasks : array-like of shape (n_samples,), default=None
-            Task label (int or str) of each row; ``None`` means one task.
+            Task label of each row; ``None`` means one task.
         sample_weight : array-like of shape (n_samples,), default=None
             Row weights, passed to the per-task fits (which must accept them).
 
@@ -364,8 +444,19 @@ class MetricMetaEstimator(BaseTaskEstimator):
         self : MetricMetaEstimator
             The fitted estimator.
         """
-        rule = check_rule(self.transfer)
-        X, target, sample_weight = check_fit_data(self, X, y, sample_weight, rule)
+        if self.n_folds != "deprecated":
+            warnings.warn(
+                "n_folds is deprecated and unused: the strengths are chosen on "
+                "episodes drawn from the source tasks (n_episodes). It will be "
+                "removed in a future release.",
+                FutureWarning,
+                stacklevel=2,
+            )
+        rules = candidate_rules(self.transfer, self.strength, self.estimator)
+        validate_once(self.estimator)
+        X, target, sample_weight = check_fit_data(
+            self, X, y, sample_weight, [rule for rule, _ in rules]
+        )
         is_clf = target.classes is not None
         if is_clf:
             self.classes_ = target.classes
@@ -373,33 +464,58 @@ class MetricMetaEstimator(BaseTaskEstimator):
             self.__dict__.pop("classes_", None)
         self._y_ndim = target.y.ndim
         self._n_outputs = target.n_responses
-        scoring = resolve_scoring(self.scoring, self.estimator, is_clf)
-        self.transfer_rule_ = rule
         index = self._fit_index(tasks, X.shape[0])
         self._fit_task_space(X, target.numeric, index)
-        T = index.n_tasks
         graph = self.similarity_
-        transfers = rule.transfers
-        transfer = transfers != "nothing" and graph.nnz > 0
-        if not transfer and is_clf:
-            check_classes_per_task(index, target)
+        transfer = graph.nnz > 0 and any(r.transfers != "nothing" for r, _ in rules)
         # a classifier task with rows of one class has no model of its own: it
         # draws on its sources only (their predictions, or their rows)
-        fittable = np.ones(T, dtype=bool)
-        if is_clf and transfer:
+        fittable = np.ones(index.n_tasks, dtype=bool)
+        if is_clf and not transfer:
+            check_classes_per_task(index, target)
+        elif is_clf:
             fittable = classes_per_task(index, target.codes, len(target.classes)) >= 2
+        # the tasks' own models: the fitted models, or the sources an instances
+        # rule scores before it weighs their rows
         models = None
-        if transfers != "instances" or transfer:
-            # the models of the tasks alone: the fitted models, or the source
-            # models an instances rule scores before it weighs their rows
+        if not transfer or any(
+            r.transfers == "predictions" or uses_scores(r) for r, _ in rules
+        ):
             models = self._fit_models(
                 X, target, sample_weight, fit_sets(index), fittable
             )
         self.transferability_ = None
-        weights = sparse.csr_array((T, T))
-        responses = None
-        if transfer:
-            self.transferability_, responses = transferability(
+        if not transfer:
+            self._set_transfer(rules[0][0], None, models, None)
+            return self
+        if is_clf:
+            rules = feasible_rules(rules, index, target, graph, None, fittable)
+        scoring = resolve_scoring(self.scoring, self.estimator, is_clf)
+        episodes = None
+        if self.strength == "auto":
+            episodes = self._episodes(X, target, sample_weight, models, scoring)
+        fit = {
+            "index": index,
+            "fittable": fittable,
+            "n_jobs": self.n_jobs,
+            "scores": None if episodes is None else episodes.scores,
+        }
+        fixed = None if self.strength == "auto" else self.strength
+        choice, self.episode_loss_ = choose(
+            rules, fixed, episodes, self.estimator, X, target, sample_weight, fit
+        )
+        self._apply(choice, X, target, sample_weight, models, fittable, scoring)
+        return self
+
+    def _apply(self, choice, X, target, sample_weight, models, fittable, scoring):
+        """Fit the chosen rule: its scores, source weights, and models."""
+        index, graph = self._index, self.similarity_
+        is_clf = target.classes is not None
+        rule = choice.rule
+        if models is not None and (
+            rule.transfers == "predictions" or uses_scores(rule)
+        ):
+            self.transferability_ = transferability(
                 models,
                 X,
                 target,
@@ -410,37 +526,73 @@ class MetricMetaEstimator(BaseTaskEstimator):
                 self.n_jobs,
                 name=self.scoring,
             )
-            # a source without a model of its own cannot lend its predictions
-            keep = fittable if transfers == "predictions" else np.ones(T, bool)
-            weights = self._rule_weights(rule, graph, keep)
-        self.source_weights_ = weights
-        strength = None
-        self.own_weights_ = np.ones(T)
-        if transfers == "predictions" and is_clf:
-            check_classes_per_task(index, target, weights, fittable)
-        if transfers == "instances":
+        # a source without a model of its own cannot lend its predictions
+        keep = fittable if rule.transfers == "predictions" else np.ones_like(fittable)
+        weights = rule_weights(rule, graph, self.transferability_, keep)
+        if rule.transfers == "instances":
             if is_clf:
                 check_classes_per_task(index, target, weights)
-            strength = self._instance_strength(X, target, sample_weight, weights)
-            sets = fit_sets(index, weights, strength if transfer else 0.0)
+            sets = fit_sets(index, weights, choice.strength)
             models = self._fit_models(X, target, sample_weight, sets)
-        elif transfers == "predictions" and transfer:
-            self.own_weights_, strength = own_weights(
-                self.strength,
-                self.estimator,
-                X,
-                target,
-                sample_weight,
-                index,
-                weights,
-                responses,
-                fittable,
-                self.n_folds,
-                self.n_jobs,
+        elif is_clf:
+            check_classes_per_task(index, target, weights, fittable)
+        self._set_transfer(rule, weights, models, choice.strength, fittable)
+        self.offset_strength_ = choice.offset
+        if np.isfinite(choice.offset):
+            self.offsets_ = self._fit_offsets(X, target, sample_weight, choice.offset)
+
+    def _fit_offsets(self, X, target, sample_weight, m):
+        """Each task's offset, fitted on its rows' transferred predictions."""
+        index = self._index
+        weights = mixture_weights(
+            np.arange(index.n_tasks), self.own_weights_, self.source_weights_
+        )
+        classes = getattr(self, "classes_", None)
+        response = combine(
+            self.estimators_, X, index, weights, classes, self._n_outputs, labels=False
+        )[0]
+        truth = target.responses(np.arange(X.shape[0]))
+        log = classes is not None
+        return task_offsets(
+            response, truth, index.codes, index.n_tasks, m, sample_weight, log=log
+        )
+
+    def _episodes(self, X, target, sample_weight, models, scoring):
+        """Episodes drawn from the fitted tasks, placed and scored as targets.
+
+        ``None`` when no task with sources has two rows.
+        """
+        index = self._index
+        has_sources = np.diff(self.similarity_.indptr) > 0
+        rng = check_random_state(self.random_state)
+        episodes = draw_episodes(index, has_sources, self.n_episodes, rng)
+        if episodes is None:
+            return None
+        locate_episodes(self._space, X, target.numeric, index, episodes)
+        episodes.scores = None
+        if models is not None:
+            episode_responses(models, X, target.classes, episodes, self.n_jobs)
+            episodes.scores = episode_transferability(
+                episodes, models, X, target, sample_weight, scoring, self.scoring
             )
+        return episodes
+
+    def _set_transfer(self, rule, weights, models, strength, fittable=None):
+        """The fitted attributes of the transfer: rule, weights, models, strength."""
+        T = self._index.n_tasks
+        self.transfer_rule_ = rule
+        self.source_weights_ = sparse.csr_array((T, T)) if weights is None else weights
         self.estimators_ = models
-        self.strength_ = np.full(T, float(strength)) if transfer else None
-        return self
+        self.own_weights_ = np.ones(T)
+        self.offsets_ = np.zeros((T, self._n_outputs))
+        self.offset_strength_ = np.inf
+        if strength is None:
+            self.strength_ = None
+            self.episode_loss_ = None
+            return
+        self.strength_ = np.full(T, float(strength))
+        if rule.transfers == "predictions":
+            self.own_weights_ = own_weights(strength, self._index, weights, fittable)
 
     def _fit_models(self, X, target, sample_weight, sets, fittable=None):
         return fit_models(
@@ -453,162 +605,3 @@ class MetricMetaEstimator(BaseTaskEstimator):
             self.n_jobs,
             fittable,
         )
-
-    def _rule_weights(self, rule, graph, keep):
-        """The rule's source weights, validated, kept to the graph, normalised."""
-        T = graph.shape[0]
-        similarity = sparse.csr_array(graph @ sparse.diags_array(keep.astype(float)))
-        with component_errors(rule):
-            W = rule.source_weights(similarity, fill_unscored(self.transferability_))
-        W = sparse.csr_array(check_source_weights(rule, W, (T, T)))
-        allowed = sparse.csr_array(
-            (np.ones(graph.nnz), graph.indices, graph.indptr), shape=graph.shape
-        )
-        W = sparse.csr_array(W.multiply(allowed) @ sparse.diags_array(keep * 1.0))
-        W.eliminate_zeros()
-        return normalize_rows(W)
-
-    def _instance_strength(self, X, target, sample_weight, weights):
-        """Weight of a source row of average weight, relative to a target row."""
-        if self.strength != "auto":
-            return float(self.strength)
-        return choose_instance_strength(
-            self.estimator,
-            X,
-            target,
-            sample_weight,
-            self._index,
-            weights,
-            self.n_folds,
-            self.n_jobs,
-        )
-
-    # -- predict -----------------------------------------------------------------------
-    def _weights_over_models(self, X, tasks):
-        """Task index of ``X`` and each of its tasks' weights over the fitted models."""
-        index, codes = self._predict_index(
-            X,
-            tasks,
-            fallback="all rows are treated as one new task and predicted zero-shot "
-            "from its nearest tasks",
-        )
-        if index is None:  # tasks missing: the rows as one new task
-            index, codes = self._fit_index(None, X.shape[0]), np.array([-1])
-        if self.tasks_.shape[0] == 1:
-            codes = np.zeros(index.n_tasks, dtype=np.intp)
-        unseen = np.flatnonzero(codes < 0)
-        zero_shot = None
-        if unseen.size:
-            similarity, neighbors = self._locate(X, index, unseen)
-            has_model = np.array([m is not None for m in self.estimators_])
-            zero_shot = zero_shot_weights(
-                similarity, neighbors, self.transfer_rule_, has_model
-            )
-        weights = mixture_weights(
-            codes, self.own_weights_, self.source_weights_, zero_shot
-        )
-        return index, weights
-
-    @with_one_blas_thread
-    def _predict_outputs(self, X, tasks, *, labels):
-        """Mixed responses of every row (and labels, for ``predict``)."""
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False, accept_sparse=False)
-        index, weights = self._weights_over_models(X, tasks)
-        return combine(
-            self.estimators_,
-            X,
-            index,
-            weights,
-            getattr(self, "classes_", None),
-            self._n_outputs,
-            labels=labels,
-        )
-
-    # -- public prediction API ---------------------------------------------------------
-    def predict(self, X, tasks=None):
-        """Predict for rows of seen or new tasks.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to predict.
-        tasks : array-like of shape (n_samples,), default=None
-            Task label of each row. Tasks not seen in fit are predicted zero-shot;
-            ``None`` after a multi-task fit warns and treats all rows as one new
-            task.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
-            Predicted class labels or values.
-        """
-        out, pred, single = self._predict_outputs(X, tasks, labels=True)
-        if hasattr(self, "classes_"):
-            combined = self.classes_[np.argmax(out, axis=1)]
-            return np.where(single, pred, combined) if pred is not None else combined
-        return out.ravel() if self._y_ndim == 1 else out
-
-    @available_if(_base_has("predict_proba"))
-    def predict_proba(self, X, tasks=None):
-        """Class probabilities for rows of seen or new tasks.
-
-        Available when the wrapped estimator has ``predict_proba``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to predict.
-        tasks : array-like of shape (n_samples,), default=None
-            Task label of each row (see :meth:`predict`).
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Probability of each class of ``classes_``; a per-task model that never
-            saw a class gives it probability zero.
-        """
-        return self._predict_outputs(X, tasks, labels=False)[0]
-
-    @available_if(_base_has("predict_proba"))
-    def predict_log_proba(self, X, tasks=None):
-        """Logarithm of the class probabilities (see :meth:`predict_proba`).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to predict.
-        tasks : array-like of shape (n_samples,), default=None
-            Task label of each row.
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, n_classes)
-            Log-probability of each class of ``classes_``.
-        """
-        with np.errstate(divide="ignore"):
-            return np.log(self.predict_proba(X, tasks=tasks))
-
-    def score(self, X, y, tasks=None, sample_weight=None):
-        """Accuracy (classifier) or coefficient of determination (regressor).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to predict.
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-            True targets.
-        tasks : array-like of shape (n_samples,), default=None
-            Task label of each row.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Row weights.
-
-        Returns
-        -------
-        score : float
-            Accuracy of ``predict(X, tasks)``, or its :math:`R^2`.
-        """
-        y_pred = self.predict(X, tasks=tasks)
-        if self._base_type() == "classifier":
-            return float(accuracy_score(y, y_pred, sample_weight=sample_weight))
-        return float(r2_score(y, y_pred, sample_weight=sample_weight))

@@ -13,9 +13,9 @@ from scipy import sparse
 
 from .._components import component_errors
 from ..transfer.base import check_source_weights, normalize_rows
-from ._responses import outputs
+from ._responses import fill_unscored, outputs
 
-__all__ = ["combine", "mixture_weights", "zero_shot_weights"]
+__all__ = ["combine", "mixture_weights", "rule_weights", "zero_shot_weights"]
 
 
 def _rows_into(n_rows, rows, block) -> sparse.csr_array:
@@ -24,6 +24,40 @@ def _rows_into(n_rows, rows, block) -> sparse.csr_array:
         (np.ones(rows.size), (rows, np.arange(rows.size))), shape=(n_rows, rows.size)
     )
     return sparse.csr_array(place @ sparse.csr_array(block))
+
+
+def rule_weights(rule, similarity, transferability, keep) -> sparse.csr_array:
+    """The rule's source weights, validated, kept to the graph, normalised.
+
+    Parameters
+    ----------
+    rule : BaseTransferRule
+        The transfer rule.
+    similarity : scipy.sparse.csr_array of shape (n_targets, n_tasks)
+        Similarity of each target to its sources (the graph's entries).
+    transferability : scipy.sparse.csr_array of shape (n_targets, n_tasks) or None
+        The sources' scores on the targets' rows (NaN: no score).
+    keep : ndarray of bool of shape (n_tasks,)
+        Sources that may have a weight.
+
+    Returns
+    -------
+    weights : scipy.sparse.csr_array of shape (n_targets, n_tasks)
+        Rows sum to one, or to zero for a target without a source.
+    """
+    shape = similarity.shape
+    kept = sparse.diags_array(keep.astype(float))
+    S = sparse.csr_array(similarity @ kept)
+    scores = None if transferability is None else fill_unscored(transferability)
+    with component_errors(rule):
+        W = rule.source_weights(S, scores)
+    W = sparse.csr_array(check_source_weights(rule, W, shape))
+    allowed = sparse.csr_array(
+        (np.ones(similarity.nnz), similarity.indices, similarity.indptr), shape=shape
+    )
+    W = sparse.csr_array(W.multiply(allowed) @ kept)
+    W.eliminate_zeros()
+    return normalize_rows(W)
 
 
 def mixture_weights(codes, own_weights, source_weights, zero_shot=None):
@@ -112,7 +146,7 @@ def zero_shot_weights(similarity, neighbors, rule, has_model) -> sparse.csr_arra
     return normalize_rows(W)
 
 
-def combine(models, X, index, weights, classes, n_responses, *, labels):
+def combine(models, X, index, weights, classes, n_responses, *, labels, respond=None):
     """Mixed responses of every row (and labels, for ``predict``).
 
     Parameters
@@ -131,6 +165,9 @@ def combine(models, X, index, weights, classes, n_responses, *, labels):
         Columns of a response.
     labels : bool
         Whether predicted labels are needed (``predict`` of a classifier).
+    respond : ndarray of bool of shape (index.n_tasks,), default=None
+        Tasks whose labels must come from their responses even when they use
+        one model (their responses are moved afterwards).
 
     Returns
     -------
@@ -147,6 +184,8 @@ def combine(models, X, index, weights, classes, n_responses, *, labels):
         single_task = np.zeros(index.n_tasks, dtype=bool)
         rows_of = np.repeat(np.arange(W.shape[0]), np.diff(W.indptr))
         single_task[rows_of[W.data == 1.0]] = True
+        if respond is not None:
+            single_task &= ~respond
     else:
         single_task = None
     single = (

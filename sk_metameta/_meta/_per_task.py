@@ -1,8 +1,9 @@
 """Fitting one clone of the wrapped estimator per task, through joblib.
 
 Each task's fit set is its own rows, or (instances rules) its rows plus its
-sources' rows with relative weights. Cross-fitting folds of each task's rows give
-out-of-fold responses for the data-chosen strengths.
+sources' rows with relative weights. Every job runs with one BLAS thread, in
+this process or in a joblib worker (which does not inherit the limit of the
+process that started it): parallelism comes from ``n_jobs``, across tasks.
 """
 
 from __future__ import annotations
@@ -13,15 +14,16 @@ from sklearn.base import clone
 from sklearn.utils.parallel import Parallel, delayed
 
 from .._tasks import TaskIndex, _plain
-from ._responses import class_columns, outputs
+from ._mixing import rule_weights
+from ._responses import class_columns, outputs, run_job
 
 __all__ = [
     "check_classes_per_task",
+    "as_mean_one",
     "classes_per_task",
-    "cross_fit",
+    "feasible_rules",
     "fit_models",
     "fit_sets",
-    "fold_splits",
     "out_of_fold",
     "source_rows",
 ]
@@ -72,15 +74,20 @@ def source_rows(index: TaskIndex, weights: sparse.csr_array, t: int):
     sources, w = sources[keep], w[keep]
     if sources.size == 0:
         return np.empty(0, dtype=np.intp), np.empty(0)
-    rows = np.concatenate([index.rows(s) for s in sources])
-    return rows, np.repeat(w / w.mean(), index.counts[sources])
+    lengths = index.counts[sources]
+    ends = np.cumsum(lengths)
+    positions = np.arange(ends[-1]) + np.repeat(
+        index.offsets[sources] - (ends - lengths), lengths
+    )
+    return index.order[positions], np.repeat(w / w.mean(), lengths)
 
 
 def fit_sets(index: TaskIndex, weights=None, strength=None):
     """Rows (and relative row weights, or None) of each task's fit.
 
     Without ``weights``, a task's own rows; with them (an instances rule), its
-    rows (weight 1) and its sources' rows weighted ``strength * w / mean(w)``.
+    rows (weight 1) and its sources' rows weighted ``strength * w / mean(w)``,
+    all scaled to average one (:func:`as_mean_one`).
     """
     sets = []
     for t in range(index.n_tasks):
@@ -93,13 +100,21 @@ def fit_sets(index: TaskIndex, weights=None, strength=None):
         if rows.size == 0 or not strength:
             sets.append((own, None))
             continue
-        sets.append(
-            (
-                np.concatenate([own, rows]),
-                np.concatenate([np.ones(own.shape[0]), strength * row_w]),
-            )
-        )
+        w = np.concatenate([np.ones(own.shape[0]), strength * row_w])
+        sets.append((np.concatenate([own, rows]), as_mean_one(w)))
     return sets
+
+
+def as_mean_one(row_weights):
+    """Relative row weights scaled to average one over the rows of a fit.
+
+    A fit on a target's rows plus its sources' rows, weighted, then sees its
+    rows' weights sum to its number of rows: the wrapped estimator's
+    regularisation (``alpha`` of a ridge, ``C`` of a logistic regression) acts
+    on them as on a data set of that many rows, as in a fit on all rows
+    (pooled), not as on the few rows their weights add up to.
+    """
+    return row_weights * (row_weights.size / row_weights.sum())
 
 
 def fit_models(estimator, X, y, sample_weight, sets, labels, n_jobs, fittable=None):
@@ -111,8 +126,8 @@ def fit_models(estimator, X, y, sample_weight, sets, labels, n_jobs, fittable=No
         if sample_weight is not None:
             w = sample_weight[rows]
             row_w = w if row_w is None else w * row_w
-        return delayed(fit_one)(
-            clone(estimator), X[rows], y[rows], row_w, _plain(labels[t])
+        return delayed(run_job)(
+            fit_one, clone(estimator), X[rows], y[rows], row_w, _plain(labels[t])
         )
 
     fitted = Parallel(n_jobs=n_jobs)(job(t) for t in todo)
@@ -120,55 +135,6 @@ def fit_models(estimator, X, y, sample_weight, sets, labels, n_jobs, fittable=No
     for t, model in zip(todo, fitted, strict=True):
         models[t] = model
     return models
-
-
-def fold_splits(index: TaskIndex, n_folds: int, y_codes, tasks):
-    """``(task, train rows, test rows)`` of the cross-fitting folds of ``tasks``.
-
-    Interleaved folds of each task's rows, stratified by class when ``y_codes``
-    is given; ``min(n_folds, n_rows)`` folds per task.
-    """
-    n = index.codes.shape[0]
-    # order rows by task, then by class (stratified folds), then by position
-    secondary = y_codes if y_codes is not None else np.zeros(n, dtype=np.intp)
-    order = np.lexsort((np.arange(n), secondary, index.codes))
-    position = np.arange(n) - index.offsets[index.codes[order]]
-    folds = np.minimum(n_folds, index.counts)
-    fold = np.empty(n, dtype=np.intp)
-    fold[order] = position % folds[index.codes[order]]
-    splits = []
-    for t in tasks:
-        rows = index.rows(t)
-        for k in range(folds[t]):
-            splits.append((t, rows[fold[rows] != k], rows[fold[rows] == k]))
-    return splits
-
-
-def cross_fit(estimator, X, y, target, sample_weight, index, n_folds, fittable, n_jobs):
-    """Out-of-fold responses of each task's own model (zero for tasks not cross-fit).
-
-    Parameters
-    ----------
-    target : Target
-        The encoded targets (classes and class codes for a classifier).
-    """
-    n = X.shape[0]
-    oof = np.zeros((n, target.n_responses))
-    tasks = np.flatnonzero((index.counts >= 2) & fittable)
-    splits = fold_splits(index, n_folds, target.codes, tasks)
-
-    def weights_of(rows):
-        return None if sample_weight is None else sample_weight[rows]
-
-    results = Parallel(n_jobs=n_jobs)(
-        delayed(out_of_fold)(
-            estimator, X[tr], y[tr], weights_of(tr), X[te], target.classes
-        )
-        for _, tr, te in splits
-    )
-    for (_, _, test), resp in zip(splits, results, strict=True):
-        oof[test] = resp
-    return oof
 
 
 def classes_per_task(index: TaskIndex, y_codes, n_classes, weights=None):
@@ -218,3 +184,29 @@ def check_classes_per_task(index, target, weights=None, fittable=None):
             "transfers ('ensemble', 'select': such a task predicts from its "
             "sources' models; 'instance': its fit includes source rows)."
         )
+
+
+def feasible_rules(rules, index, target, graph, transferability, fittable):
+    """The candidate rules under which every classifier task sees two classes.
+
+    Under an instances rule a task's fit includes its sources' rows; under a
+    predictions rule a task of one class predicts from its sources' models. A
+    rule under which some task can do neither is dropped; if every rule is, the
+    first one's error (naming the tasks) is raised.
+    """
+    kept, error = [], None
+    for rule, by_name in rules:
+        predictions = rule.transfers == "predictions"
+        keep = fittable if predictions else np.ones_like(fittable)
+        weights = rule_weights(rule, graph, transferability, keep)
+        try:
+            check_classes_per_task(
+                index, target, weights, fittable if predictions else None
+            )
+        except ValueError as exc:
+            error = error or exc
+            continue
+        kept.append((rule, by_name))
+    if not kept:
+        raise error
+    return kept

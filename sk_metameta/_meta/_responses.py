@@ -15,14 +15,26 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
+from sklearn import config_context
+from sklearn.base import clone
 from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.metrics import get_scorer
 from sklearn.utils import get_tags
 from sklearn.utils.parallel import Parallel, delayed
 
 from .._scores import get_score
+from .._threads import one_blas_thread
 
-__all__ = ["Target", "class_columns", "outputs", "transferability"]
+__all__ = [
+    "Target",
+    "class_columns",
+    "episode_transferability",
+    "fill_unscored",
+    "run_job",
+    "validate_once",
+    "outputs",
+    "transferability",
+]
 
 
 @dataclass
@@ -62,6 +74,30 @@ class Target:
     def numeric(self) -> np.ndarray:
         """Numbers describing ``y`` for task features (class codes, or ``y``)."""
         return self.y if self.classes is None else self.codes.astype(float)
+
+
+def run_job(func, *args, **kwargs):
+    """``func(*args, **kwargs)`` as a job of per-task work (through joblib).
+
+    With BLAS limited to one thread (a joblib worker does not inherit the limit
+    of the process that started it), and without scikit-learn's checks that the
+    fit already made once: the data are finite (``assume_finite``) and the
+    wrapped estimator's parameters valid (``skip_parameter_validation``, see
+    :func:`validate_once`). On thousands of small fits those checks cost more
+    than the fits.
+    """
+    with (
+        one_blas_thread(),
+        config_context(assume_finite=True, skip_parameter_validation=True),
+    ):
+        return func(*args, **kwargs)
+
+
+def validate_once(estimator) -> None:
+    """Check the wrapped estimator's parameters once, before the jobs skip it."""
+    check = getattr(clone(estimator), "_validate_params", None)
+    if check is not None:
+        check()
 
 
 def class_columns(classes, labels):
@@ -225,9 +261,6 @@ def transferability(
     -------
     scores : scipy.sparse.csr_array of shape (n_tasks, n_tasks)
         On the entries of ``graph``; NaN for a source without a model.
-    responses : tuple
-        ``(target_rows, outputs)``: each source's target rows and its
-        ``(labels, response)`` on them, reused for the own weights.
     """
     T = index.n_tasks
     by_source = sparse.csc_array(graph)
@@ -243,7 +276,8 @@ def transferability(
     used = [s for s in range(T) if target_rows[s].size and models[s] is not None]
     outputs_ = [None] * T
     found = Parallel(n_jobs=n_jobs)(
-        delayed(outputs)(models[s], X[target_rows[s]], target.classes) for s in used
+        delayed(run_job)(outputs, models[s], X[target_rows[s]], target.classes)
+        for s in used
     )
     for s, out in zip(used, found, strict=True):
         outputs_[s] = out
@@ -292,7 +326,7 @@ def transferability(
         shape=(T, T),
     )
     scores.sort_indices()
-    return scores, (target_rows, outputs_)
+    return scores
 
 
 def fill_unscored(scores: sparse.csr_array) -> sparse.csr_array:
@@ -305,3 +339,72 @@ def fill_unscored(scores: sparse.csr_array) -> sparse.csr_array:
     worst = np.where(np.isfinite(worst), worst, 0.0)
     S.data = np.where(finite, S.data, worst[rows])
     return S
+
+
+def episode_transferability(episodes, models, X, target, sample_weight, scoring, name):
+    """Score of each episode's sources on the rows its target keeps visible.
+
+    The transferability an episode's target would have with only its visible
+    rows labelled: the same scoring, on those rows, of the sources' responses
+    in ``episodes.responses``.
+
+    Parameters
+    ----------
+    episodes : Episodes
+        The episodes, with their sources' responses.
+    models : list of fitted estimators or None
+        The tasks' own models (for a scikit-learn scorer).
+    X : ndarray of shape (n_samples, n_features)
+        All rows.
+    target : Target
+        Encoded targets.
+    sample_weight : ndarray of shape (n_samples,) or None
+        Row weights.
+    scoring : tuple
+        As for :func:`transferability`.
+    name : str or callable
+        The ``scoring`` parameter, named in errors.
+
+    Returns
+    -------
+    scores : scipy.sparse.csr_array of shape (n_episodes, n_tasks)
+        On the entries of ``episodes.similarity``; NaN for a source without a
+        model.
+    """
+    S = episodes.similarity
+    per_task, scorer = scoring
+    values = np.full(S.nnz, np.nan)
+    pairs, ys, resps, weights, codes = [], [], [], [], []
+    for e in range(episodes.n_episodes):
+        rows = episodes.visible[e]
+        k = rows.size
+        w = None if sample_weight is None else sample_weight[rows]
+        for j, s in enumerate(episodes.sources(e)):
+            if models[s] is None:
+                continue
+            lab = episodes.labels[e][j]
+            lab = None if lab is None else lab[:k]
+            resp = episodes.responses[e][j, :k]
+            entry = S.indptr[e] + j
+            if per_task is None:
+                zeros = np.zeros(k, dtype=np.intp)
+                got = _scorer_scores(
+                    scorer, models[s], X, target, rows, zeros, lab, resp, w, name
+                )
+                values[entry] = got[0]
+                continue
+            codes.append(np.full(k, len(pairs)))
+            pairs.append(entry)
+            ys.append(target.y[rows])
+            resps.append(lab if per_task.name == "accuracy" else resp)
+            weights.append(np.ones(k) if w is None else w)
+    if pairs:
+        values[np.array(pairs)] = per_task.sign * per_task.task_scores(
+            np.concatenate(ys),
+            np.concatenate(resps),
+            np.concatenate(codes),
+            len(pairs),
+            classes=target.classes,
+            sample_weight=np.concatenate(weights),
+        )
+    return sparse.csr_array((values, S.indices, S.indptr), shape=S.shape)

@@ -3,7 +3,9 @@
 :func:`few_shot_evaluation` runs the protocol of ``sk-metameta demo`` on any
 multi-task data set: every task in turn is a *target* with ``k`` labelled rows,
 the other tasks are *sources* with all their rows, and the target's remaining rows
-are the test set. :class:`PerTaskModel` (one model per task) and
+are the test set. :class:`FewShotSplit` is the same protocol as a scikit-learn
+cross-validation splitter (``GridSearchCV(..., cv=FewShotSplit(k=5))``).
+:class:`PerTaskModel` (one model per task) and
 :class:`PooledModel` (one model for all rows, optionally with a per-task
 intercept) are the baselines a transfer method has to beat.
 
@@ -31,5 +33,12 @@ Examples
 
 from ._baselines import PerTaskModel, PooledModel
 from ._few_shot import FewShotResult, few_shot_evaluation
+from ._split import FewShotSplit
 
-__all__ = ["FewShotResult", "PerTaskModel", "PooledModel", "few_shot_evaluation"]
+__all__ = [
+    "FewShotResult",
+    "FewShotSplit",
+    "PerTaskModel",
+    "PooledModel",
+    "few_shot_evaluation",
+]

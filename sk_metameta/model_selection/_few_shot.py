@@ -25,6 +25,7 @@ from .._progress import progress_bar
 from .._scores import Score, get_score
 from .._tasks import check_tasks
 from ._result import FewShotResult
+from ._split import draw_few_shot, few_shot_folds
 
 __all__ = ["FewShotResult", "check_protocol", "few_shot_evaluation"]
 
@@ -170,28 +171,26 @@ class _Setup(NamedTuple):
     bar: object
 
 
-def _predict_targets(setup: _Setup, fold, rank, k, eligible, n_folds, fit_times):
+def _predict_targets(setup: _Setup, draw, k, n_folds, min_test_rows, fit_times):
     """Every method's responses for the test rows of every target at ``k``.
 
-    Fold by fold, the eligible tasks of the fold are targets with their ``k``
-    first rows (by ``rank``) labelled; each method is fitted once on the other
-    tasks' rows and the labelled rows, and responds on the targets' other rows.
-    Returns the responses ``(n_methods, n_samples, ...)`` (NaN outside the test
-    rows) and the mask of the test rows.
+    Fold by fold (:func:`~sk_metameta.model_selection._split.few_shot_folds`, the
+    splits of :class:`~sk_metameta.model_selection.FewShotSplit`), the targets
+    of the fold have their ``k`` first rows (by ``draw.rank``) labelled; each
+    method is fitted once on the other tasks' rows and the labelled rows, and
+    responds on the targets' other rows. Returns the responses
+    ``(n_methods, n_samples, ...)`` (NaN outside the test rows) and the mask of
+    the test rows.
     """
-    y, codes, n_m = setup.y, setup.index.codes, len(setup.estimators)
+    y, n_m = setup.y, len(setup.estimators)
     shape = y.shape if setup.classes is None else (y.shape[0], setup.classes.size)
     # predicted labels of a classifier may be str; everything else is a number
     numeric = setup.classes is not None or y.dtype.kind in "fiub"
     preds = np.full((n_m, *shape), np.nan, dtype=float if numeric else object)
     tested = np.zeros(y.shape[0], dtype=bool)
-    for f in range(n_folds):
-        targets = (fold == f) & eligible
-        if not targets.any():
-            setup.bar.update(n_m)
-            continue
-        target_row = targets[codes]
-        train, test = ~target_row | (rank < k), target_row & (rank >= k)
+    n_done = 0
+    for train, test, _ in few_shot_folds(setup.index, draw, k, n_folds, min_test_rows):
+        n_done += 1
         tested |= test
         for i, method in enumerate(setup.estimators):
             preds[i, test], seconds = _fit_predict(
@@ -206,16 +205,8 @@ def _predict_targets(setup: _Setup, fold, rank, k, eligible, n_folds, fit_times)
             )
             fit_times[i] += seconds
             setup.bar.update(1)
+    setup.bar.update(n_m * (n_folds - n_done))  # folds without targets
     return preds, tested
-
-
-def _ranks_in_tasks(index, rng) -> np.ndarray:
-    """A random order of the rows within each task: rank 0, 1, ... per task."""
-    n = index.codes.size
-    order = np.lexsort((rng.random_sample(n), index.codes))
-    rank = np.empty(n, dtype=np.intp)
-    rank[order] = np.arange(n) - index.offsets[index.codes[order]]
-    return rank
 
 
 def few_shot_evaluation(
@@ -235,14 +226,16 @@ def few_shot_evaluation(
 ) -> FewShotResult:
     """Few-shot evaluation: every task in turn is a target with ``k`` labelled rows.
 
-    The tasks are split at random into ``n_folds`` folds. For each fold and each
-    ``k``, every task of the fold is a *target*: ``k`` of its rows, drawn at random,
-    are labelled and join the training set, and its other rows are the test set;
-    every other task is a *source* with all its rows. Each method is cloned and
-    fitted once per fold and ``k`` on that training set, and predicts the targets'
-    test rows. The labelled rows are nested: those at ``k = 5`` are among those at
-    ``k = 10``. A task with fewer than ``k + min_test_rows`` rows is not a target
-    at that ``k`` (it stays a source with all its rows).
+    For each ``k``, the tasks with at least ``k + min_test_rows`` rows are dealt
+    at random into ``n_folds`` folds, and every task of a fold is a *target*:
+    ``k`` of its rows, drawn at random, are labelled and join the training set,
+    and its other rows are the test set; every other task is a *source* with all
+    its rows (a task with fewer rows is never a target at that ``k``). These are
+    the splits of :class:`~sk_metameta.model_selection.FewShotSplit`. Each method
+    is cloned and fitted once per fold and ``k`` on that training set, and
+    predicts the targets' test rows. One draw serves every ``k`` of a repeat: the
+    tasks are dealt in the same order and the labelled rows are nested (those at
+    ``k = 5`` are among those at ``k = 10``).
 
     Parameters
     ----------
@@ -260,7 +253,9 @@ def few_shot_evaluation(
     ks : sequence of int, default=(5, 10, 20)
         Numbers of labelled rows per target.
     n_folds : int, default=5
-        Number of folds of target tasks (``n_tasks`` gives leave-one-task-out).
+        Number of folds of target tasks (``n_tasks`` gives leave-one-task-out;
+        a fold without targets, when fewer tasks than folds are eligible at some
+        ``k``, is skipped).
     n_repeats : int, default=1
         Number of repeats with new folds and new labelled rows.
     scoring : str or callable, default="explained_variance"
@@ -331,11 +326,10 @@ def few_shot_evaluation(
     setup = _Setup(list(methods.values()), X, y, tasks, index, score, classes, bar)
     try:
         for r in range(n_repeats):
-            fold = rng.permutation(index.n_tasks) % n_folds
-            rank = _ranks_in_tasks(index, rng)
+            draw = draw_few_shot(index, rng)
             for j, k in enumerate(ks):
                 preds, tested = _predict_targets(
-                    setup, fold, rank, k, eligible[j], n_folds, fit_times[:, j, r]
+                    setup, draw, k, n_folds, min_test_rows, fit_times[:, j, r]
                 )
                 for i in range(n_m):
                     response = preds[i, tested]
